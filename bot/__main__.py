@@ -1,0 +1,134 @@
+"""Command line: `compa run | console | content check | db migrate | db status | keys init`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+# PTB otherwise warns about float retry_after on every RetryAfter (and tests run with -W error).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+
+def _load_config(path: str | None):  # type: ignore[no-untyped-def]
+    from bot.config import ConfigError, load
+
+    try:
+        return load(path)
+    except ConfigError as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _console(args: argparse.Namespace) -> int:
+    from bot.app import App
+    from bot.channels.console import ConsoleChannel
+    from bot.logs import setup_logging
+    from bot.privacy import KeyError_
+    from bot.store import DatabaseTooNew
+
+    config = _load_config(args.config)
+    setup_logging(config.bot.log_level if not args.quiet else "WARNING")
+    try:
+        app = await App.create(config)
+    except (KeyError_, DatabaseTooNew) as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    try:
+        console = ConsoleChannel(app)
+        await console.start()
+        await console.run()
+    finally:
+        await app.close()
+    return 0
+
+
+async def _db(args: argparse.Namespace) -> int:
+    from bot.app import DB_FILE
+    from bot.store import Database, DatabaseTooNew
+    from bot.store.migrations import LATEST, MIGRATIONS
+
+    config = _load_config(args.config)
+    path = config.data_dir / DB_FILE
+    try:
+        db = await Database.open(path, run_migrations=args.action == "migrate")
+    except DatabaseTooNew as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    try:
+        version = await db.user_version()
+        print(f"database {path}: schema version {version} (this Compa: {LATEST})")
+        for m in MIGRATIONS:
+            mark = "applied" if m.version <= version else "pending"
+            print(f"  {m.version:3d} {mark:8s} {m.description}")
+    finally:
+        await db.close()
+    return 0
+
+
+def _content_check(args: argparse.Namespace) -> int:
+    from bot.content import default_content_dir
+    from bot.content_check import check_content
+
+    config = _load_config(args.config)
+    root = Path(args.content_dir or config.bot.content_dir or default_content_dir())
+    report = check_content(root, config.resources)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    if report.errors:
+        print(f"content check: {len(report.errors)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"content check: ok ({root})")
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from bot.privacy import KeyError_, load_keys
+
+    config = _load_config(args.config)
+    try:
+        load_keys(config.keys_path, config.privacy.pepper_env, config.privacy.seal_key_env)
+    except KeyError_ as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    print(f"keys ready: {config.keys_path} (mode 0600; back it up apart from the database)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="compa", description=__doc__)
+    parser.add_argument("--config", help="config file (default: $COMPA_CONFIG or ./config.toml)")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="start the bot with the channels the config enables")
+    run.add_argument("--quiet", action="store_true", help="log warnings only")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--quiet", action="store_true", help="log warnings only")
+    content = sub.add_parser("content", help="content tools")
+    content.add_argument("action", choices=["check"])
+    content.add_argument("--content-dir", help="folder with kyr_es/ and kyr_en/")
+    db = sub.add_parser("db", help="database tools")
+    db.add_argument("action", choices=["migrate", "status"])
+    keys = sub.add_parser("keys", help="key tools")
+    keys.add_argument("action", choices=["init"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.cmd in ("run", "console"):
+        return asyncio.run(_console(args))
+    if args.cmd == "db":
+        return asyncio.run(_db(args))
+    if args.cmd == "content":
+        return _content_check(args)
+    if args.cmd == "keys":
+        return _keys(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

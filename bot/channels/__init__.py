@@ -1,0 +1,1 @@
+"""Channel adapters: the only package that imports platform libraries (telegram, pywa)."""

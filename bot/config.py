@@ -1,0 +1,200 @@
+"""Configuration: TOML → frozen dataclasses, validated in one pass.
+
+Every problem (unknown keys, wrong types, missing secrets) is collected and reported together in
+one `ConfigError`, so an operator fixes the file once instead of once per restart. Secrets never
+live in the file: it names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+DEFAULT_CONFIG_NAME = "config.toml"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    data_dir: str = "./data"
+    default_locale: str = "es"
+    session_ttl_minutes: int = 30
+    timezone: str = "America/New_York"
+    log_level: str = "INFO"
+    content_dir: str = ""
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    keys_file: str = "keys.toml"
+    pepper_env: str = "COMPA_PEPPER"
+    seal_key_env: str = "COMPA_SEAL_KEY"
+
+
+@dataclass(frozen=True)
+class DistributionSite:
+    name: str = ""
+    place: str = ""
+    days: str = ""
+
+
+@dataclass(frozen=True)
+class ResourcesConfig:
+    org_name: str = "Compa"
+    hotline: str = "(828) 555-0100"
+    crisis_line: str = "(828) 555-0101"
+    legal_aid: str = "(828) 555-0102"
+    distribution_sites: tuple[DistributionSite, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConsoleConfig:
+    enabled: bool = True
+    moderators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelsConfig:
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
+
+
+@dataclass(frozen=True)
+class Config:
+    bot: BotConfig = field(default_factory=BotConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    resources: ResourcesConfig = field(default_factory=ResourcesConfig)
+    channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
+    source: str | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(os.environ.get("COMPA_DATA_DIR") or self.bot.data_dir)
+
+    @property
+    def keys_path(self) -> Path:
+        path = Path(self.privacy.keys_file)
+        return path if path.is_absolute() else self.data_dir / path
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(value: Any, tp: Any, where: str, problems: list[str]) -> Any:
+    """Checks and converts one value against a type hint, collecting problems."""
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected a table")
+            return tp()
+        return _build(tp, value, where, problems)
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(value, options[0], where, problems)
+    if origin is tuple:
+        item_tp = get_args(tp)[0]
+        if not isinstance(value, list):
+            problems.append(f"{where}: expected a list")
+            return ()
+        return tuple(_convert(v, item_tp, f"{where}[{i}]", problems) for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            problems.append(f"{where}: expected a table")
+            return {}
+        _key_tp, val_tp = get_args(tp)
+        return {str(k): _convert(v, val_tp, f"{where}.{k}", problems) for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, int) and not isinstance(value, bool):
+        # Ids (Telegram user ids, phone numbers) are opaque strings even when written bare.
+        return str(value)
+    if (tp is int and isinstance(value, bool)) or not isinstance(value, tp):
+        problems.append(f"{where}: expected {_type_name(tp)}, got {type(value).__name__}")
+        return None
+    return value
+
+
+def _build(cls: type[Any], data: dict[str, Any], where: str, problems: list[str]) -> Any:
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "source"}
+    for key in data:
+        if key not in names:
+            problems.append(f"{where + '.' if where else ''}{key}: unknown key")
+    kwargs = {}
+    for name in names:
+        if name in data:
+            value = _convert(data[name], hints[name], f"{where + '.' if where else ''}{name}",
+                             problems)
+            if value is not None:
+                kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config, problems: list[str]) -> None:
+    if cfg.bot.default_locale not in ("es", "en"):
+        problems.append("bot.default_locale: must be 'es' or 'en'")
+    if cfg.bot.session_ttl_minutes <= 0:
+        problems.append("bot.session_ttl_minutes: must be positive")
+    if cfg.bot.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("bot.log_level: must be DEBUG, INFO, WARNING or ERROR")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(cfg.bot.timezone)
+    except Exception:
+        problems.append(f"bot.timezone: unknown time zone {cfg.bot.timezone!r}")
+    for extra in _VALIDATORS:
+        extra(cfg, problems)
+
+
+# Channel and feature modules register extra checks (e.g. a secret env var that must be set).
+_VALIDATORS: list[Any] = []
+
+
+def parse(data: dict[str, Any], source: str | None = None) -> Config:
+    """Builds a Config from a parsed TOML table, raising one ConfigError with every problem."""
+    problems: list[str] = []
+    cfg: Config = dataclasses.replace(_build(Config, data, "", problems), source=source)
+    if not problems:
+        _validate(cfg, problems)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Reads the file named, else $COMPA_CONFIG, else ./config.toml if present, else defaults."""
+    chosen = path or os.environ.get("COMPA_CONFIG")
+    if chosen is None and Path(DEFAULT_CONFIG_NAME).exists():
+        chosen = DEFAULT_CONFIG_NAME
+    if chosen is None:
+        return parse({}, None)
+    p = Path(chosen)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{p}: file not found"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{p}: not valid TOML ({exc})"]) from None
+    return parse(data, str(p))
+
+
+def secret(env_name: str) -> str | None:
+    """A secret from the environment variable the config names; None when unset or empty."""
+    value = os.environ.get(env_name, "")
+    return value or None

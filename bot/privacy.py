@@ -1,0 +1,147 @@
+"""Privacy primitives: keyed pseudonyms, sealed addresses, text scrubbing.
+
+The database must be safe to lose. Two keys live outside it (a 0600 file or env vars):
+- the *pepper* keys the pseudonyms: HMAC-SHA256(pepper, "channel:chat_id"). A plain hash of a
+  phone number is reversible by enumeration; a keyed one is not without the key.
+- the *sealing key* encrypts what we must be able to read back (where to send an alert) with
+  AES-GCM. Separate keys, so a leaked pepper does not open addresses and vice versa.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+class KeyError_(Exception):
+    """The keys file or env vars are unusable."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    pepper: bytes
+    seal_key: bytes
+
+    def __repr__(self) -> str:
+        return "Keys(<secret>)"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode()
+
+
+def _unb64(text: str, what: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip().encode())
+    except (ValueError, TypeError) as exc:
+        raise KeyError_(f"{what}: not valid base64") from exc
+    if len(raw) != KEY_BYTES:
+        raise KeyError_(f"{what}: must decode to {KEY_BYTES} bytes, got {len(raw)}")
+    return raw
+
+
+def generate_keys() -> Keys:
+    return Keys(pepper=secrets.token_bytes(KEY_BYTES), seal_key=secrets.token_bytes(KEY_BYTES))
+
+
+def write_keys_file(path: Path, keys: Keys) -> None:
+    """Writes the keys with mode 0600, created exclusively so a race never overwrites keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = (
+        "# Compa keys. Keep this file secret and backed up apart from the database:\n"
+        "# without it the stored addresses cannot be read and pseudonyms change.\n"
+        f'pepper = "{_b64(keys.pepper)}"\nseal_key = "{_b64(keys.seal_key)}"\n'
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(body)
+
+
+def load_keys(path: Path, pepper_env: str, seal_key_env: str, create: bool = True) -> Keys:
+    """Keys from env vars when both are set, else from the keys file (created on first run)."""
+    env_pepper, env_seal = os.environ.get(pepper_env), os.environ.get(seal_key_env)
+    if env_pepper and env_seal:
+        return Keys(_unb64(env_pepper, pepper_env), _unb64(env_seal, seal_key_env))
+    if env_pepper or env_seal:
+        raise KeyError_(f"set both {pepper_env} and {seal_key_env}, or neither")
+    if not path.exists():
+        if not create:
+            raise KeyError_(f"{path}: keys file not found")
+        write_keys_file(path, generate_keys())
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise KeyError_(f"{path}: keys file is readable by others (mode {mode:o}); chmod 600 it")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise KeyError_(f"{path}: not valid TOML") from exc
+    if "pepper" not in data or "seal_key" not in data:
+        raise KeyError_(f"{path}: needs pepper and seal_key")
+    return Keys(_unb64(str(data["pepper"]), "pepper"), _unb64(str(data["seal_key"]), "seal_key"))
+
+
+class Privacy:
+    """Pseudonyms and sealing with one set of keys."""
+
+    def __init__(self, keys: Keys) -> None:
+        self._pepper = keys.pepper
+        self._aead = AESGCM(keys.seal_key)
+
+    def pseudonym(self, channel: str, chat_id: str) -> str:
+        """A stable, keyed, irreversible id for one person on one channel."""
+        mac = hmac.new(self._pepper, f"{channel}:{chat_id}".encode(), hashlib.sha256)
+        return mac.hexdigest()
+
+    def seal(self, plaintext: bytes, context: str = "") -> bytes:
+        """AES-GCM with a random nonce; `context` binds the ciphertext to its use (AAD)."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+
+    def unseal(self, sealed: bytes, context: str = "") -> bytes:
+        return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode())
+
+    def seal_text(self, text: str, context: str = "") -> bytes:
+        return self.seal(text.encode(), context)
+
+    def unseal_text(self, sealed: bytes, context: str = "") -> str:
+        return self.unseal(sealed, context).decode()
+
+
+# Scrubbing: what must never be stored even sealed — contact details people type by mistake.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# Runs of 7+ digits with common separators: US (828-555-0142), Mexican (55 1234 5678,
+# +52 1 55...), Guatemalan (5555-1234 is 8 digits), ids and plates written as digits.
+_DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+SCRUBBED = "[…]"
+
+
+def scrub_text(text: str) -> str:
+    """Removes e-mail addresses, phone numbers and long digit runs from free text."""
+    import phonenumbers
+
+    out = _EMAIL.sub(SCRUBBED, text)
+    spans = []
+    for region in ("US", "MX", "GT"):
+        for match in phonenumbers.PhoneNumberMatcher(
+            out, region, leniency=phonenumbers.Leniency.POSSIBLE
+        ):
+            spans.append((match.start, match.end))
+    for start, end in sorted(spans, reverse=True):
+        out = out[:start] + SCRUBBED + out[end:]
+
+    def _digits(m: re.Match[str]) -> str:
+        return SCRUBBED if sum(c.isdigit() for c in m.group()) >= 7 else m.group()
+
+    return _DIGIT_RUN.sub(_digits, out)

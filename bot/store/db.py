@@ -1,0 +1,97 @@
+"""The SQLite connection pair: WAL, one writer under a lock, `BEGIN IMMEDIATE` for writes.
+
+A transaction that may write starts with BEGIN IMMEDIATE: a plain BEGIN that reads first fails
+with "database is locked" when another writer commits in between. Never do network I/O inside
+`write()`: the lock is held for the whole block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store.migrations import DatabaseTooNew, migrate
+
+__all__ = ["Database", "DatabaseTooNew"]
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
+)
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path, *, run_migrations: bool = True) -> Database:
+        db = cls(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db._writer = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=2000)
+        try:
+            for pragma in _PRAGMAS:
+                await db._writer.execute(pragma)
+            if run_migrations:
+                await migrate(db._writer)
+            db._reader = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=2000)
+            for pragma in _PRAGMAS[2:]:
+                await db._reader.execute(pragma)
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        assert self._writer is not None, "database is closed"
+        return self._writer
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error."""
+        async with self._lock:
+            conn = self.writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """A single write statement in its own transaction; returns the rows changed."""
+        async with self.write() as conn:
+            cur = await conn.execute(sql, tuple(params))
+            return cur.rowcount
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        assert self._reader is not None, "database is closed"
+        async with self._reader.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def user_version(self) -> int:
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0

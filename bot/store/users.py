@@ -1,0 +1,49 @@
+"""People: pseudonym, sealed address, locale, role and coarse times — nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import coarse_hour
+from bot.store.db import Database
+
+
+@dataclass
+class User:
+    pid: str
+    channel: str
+    locale: str | None
+    role: str
+    is_new: bool = False
+
+
+async def touch(db: Database, pid: str, channel: str, address_sealed: bytes, now: float,
+                role: str) -> User:
+    """Creates the person on first contact, else records the (coarse) inbound time."""
+    hour = coarse_hour(now)
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "INSERT INTO users (pid, channel, address_sealed, role, created, last_inbound)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(pid) DO NOTHING",
+            (pid, channel, address_sealed, role, hour, hour),
+        )
+        is_new = cur.rowcount == 1
+        if not is_new:
+            await conn.execute(
+                "UPDATE users SET last_inbound = ?, role = ?"
+                " WHERE pid = ? AND (last_inbound < ? OR role != ?)",
+                (hour, role, pid, hour, role),
+            )
+        async with conn.execute("SELECT locale FROM users WHERE pid = ?", (pid,)) as cur2:
+            row = await cur2.fetchone()
+    return User(pid=pid, channel=channel, locale=row[0] if row else None, role=role,
+                is_new=is_new)
+
+
+async def set_locale(db: Database, pid: str, locale: str) -> None:
+    await db.execute("UPDATE users SET locale = ? WHERE pid = ?", (locale, pid))
+
+
+async def address_of(db: Database, pid: str) -> bytes | None:
+    row = await db.fetchone("SELECT address_sealed FROM users WHERE pid = ?", (pid,))
+    return bytes(row[0]) if row else None

@@ -1,0 +1,88 @@
+"""The main menu, help and cancel: the ways back that always work."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.i18n import N_
+from bot.messages import Button, Incoming, Menu, Reply
+from bot.router import Router
+
+router = Router("menu")
+
+# (button id, label) in menu order; report and alerts items join when those features exist.
+MAIN_ITEMS: list[tuple[str, str]] = [
+    ("kyr:topic:right-now", N_("⚠️ What to do now")),
+    ("kyr:list", N_("Know your rights")),
+    ("kyr:topic:resources", N_("Resources")),
+    ("lang:pick", N_("Language / Idioma")),
+    ("help:show", N_("Help")),
+]
+
+
+def main_menu(ctx: Context) -> Menu:
+    return Menu(tuple(Button(bid, ctx.t(label)) for bid, label in MAIN_ITEMS),
+                title=ctx.t("Menu"))
+
+
+def main_menu_reply(ctx: Context, intro: str | None = None) -> list[Reply]:
+    text = intro or ctx.t("What would you like to do? Choose an option.")
+    return [Reply(text, main_menu(ctx), replace=True)]
+
+
+@router.command("menu", "inicio")
+async def show_menu(ctx: Context, msg: Incoming) -> list[Reply]:
+    """Shows the main menu."""
+    ctx.session.clear()
+    return main_menu_reply(ctx)
+
+
+@router.keyword("menu", "menú", "inicio", "main menu", "menu principal", "volver", "back")
+async def menu_word(ctx: Context, msg: Incoming) -> list[Reply]:
+    """Typing "menu" opens the main menu."""
+    ctx.session.clear()
+    return main_menu_reply(ctx)
+
+
+@router.button("menu:main")
+async def menu_button(ctx: Context, msg: Incoming) -> list[Reply]:
+    """The Menu button opens the main menu from anywhere."""
+    ctx.session.clear()
+    return main_menu_reply(ctx)
+
+
+@router.command("ayuda", "help")
+async def show_help(ctx: Context, msg: Incoming) -> list[Reply]:
+    """Explains what the bot does and which commands exist."""
+    return [Reply(help_text(ctx), main_menu(ctx))]
+
+
+@router.button("help:show")
+async def help_button(ctx: Context, msg: Incoming) -> list[Reply]:
+    """The Help menu item."""
+    return [Reply(help_text(ctx), main_menu(ctx), replace=True)]
+
+
+def help_text(ctx: Context) -> str:
+    return ctx.t(
+        "{org} helps you know your rights.\n\n"
+        "• Choose an option from the menu, or type a question such as \"warrant\".\n"
+        "• /menu shows the menu at any time.\n"
+        "• /cancel stops what you are doing.\n"
+        "• /language changes the language.\n\n"
+        "In an emergency call the hotline: {hotline}",
+        org=ctx.config.resources.org_name, hotline=ctx.config.resources.hotline,
+    )
+
+
+@router.command("cancelar", "cancel")
+async def cancel(ctx: Context, msg: Incoming) -> list[Reply]:
+    """Stops the current step and goes back to the menu."""
+    if ctx.user.locale is None:
+        from handlers.start import welcome
+
+        return welcome(ctx, msg)
+    had_step = ctx.session.state is not None
+    ctx.session.clear()
+    intro = ctx.t("Cancelled. Nothing was saved.") if had_step \
+        else ctx.t("There was nothing to cancel.")
+    return main_menu_reply(ctx, intro + "\n\n" + ctx.t("What would you like to do?"))
