@@ -22,27 +22,30 @@ def _load_config(path: str | None):  # type: ignore[no-untyped-def]
         raise SystemExit(2) from None
 
 
-async def _console(args: argparse.Namespace) -> int:
-    from bot.app import App
-    from bot.channels.console import ConsoleChannel
+async def _run(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError
     from bot.logs import setup_logging
     from bot.privacy import KeyError_
+    from bot.runner import RunOptions, run
     from bot.store import DatabaseTooNew
 
     config = _load_config(args.config)
     setup_logging(config.bot.log_level if not args.quiet else "WARNING")
+    options = RunOptions(polling=True if getattr(args, "polling", False) else None,
+                         console=True if args.cmd == "console" else None)
+    if args.cmd == "console":
+        from dataclasses import replace
+
+        # `compa console` is the console alone, whatever else the config enables.
+        channels = replace(config.channels,
+                           telegram=replace(config.channels.telegram, enabled=False),
+                           whatsapp=replace(config.channels.whatsapp, enabled=False))
+        config = replace(config, channels=channels)
     try:
-        app = await App.create(config)
-    except (KeyError_, DatabaseTooNew) as exc:
+        return await run(config, options)
+    except (KeyError_, DatabaseTooNew, ConfigError) as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
-    try:
-        console = ConsoleChannel(app)
-        await console.start()
-        await console.run()
-    finally:
-        await app.close()
-    return 0
 
 
 async def _db(args: argparse.Namespace) -> int:
@@ -105,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run", help="start the bot with the channels the config enables")
     run.add_argument("--quiet", action="store_true", help="log warnings only")
+    run.add_argument("--polling", action="store_true",
+                     help="Telegram: use long polling (and remove any webhook)")
     console = sub.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--quiet", action="store_true", help="log warnings only")
     content = sub.add_parser("content", help="content tools")
@@ -120,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.cmd in ("run", "console"):
-        return asyncio.run(_console(args))
+        return asyncio.run(_run(args))
     if args.cmd == "db":
         return asyncio.run(_db(args))
     if args.cmd == "content":

@@ -63,7 +63,9 @@ class App:
         await self.db.close()
 
     def role_for(self, channel: str, actor: str) -> str:
-        if channel == "console" and actor in self.config.channels.console.moderators:
+        """"moderator" for the ids the channel's config lists, else "person"."""
+        channel_config = getattr(self.config.channels, channel, None)
+        if actor in getattr(channel_config, "moderators", ()):
             return "moderator"
         return "person"
 

@@ -66,8 +66,40 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class TelegramConfig:
+    enabled: bool = False
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    api_base_url: str = "https://api.telegram.org"
+    mode: str = "polling"
+    webhook_url: str = ""
+    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
+    moderators_chat_id: str = ""
+    moderators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WhatsAppConfig:
+    enabled: bool = False
+    phone_number_id: str = ""
+    token_env: str = "WHATSAPP_TOKEN"
+    app_secret_env: str = "WHATSAPP_APP_SECRET"
+    verify_token_env: str = "WHATSAPP_VERIFY_TOKEN"
+    api_base_url: str = "https://graph.facebook.com"
+    moderators: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ChannelsConfig:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    # The one HTTP server for webhooks (Telegram, WhatsApp) and /healthz.
+    host: str = "127.0.0.1"
+    port: int = 8080
 
 
 @dataclass(frozen=True)
@@ -76,6 +108,7 @@ class Config:
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -158,6 +191,8 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         ZoneInfo(cfg.bot.timezone)
     except Exception:
         problems.append(f"bot.timezone: unknown time zone {cfg.bot.timezone!r}")
+    if not 0 <= cfg.web.port <= 65535:
+        problems.append("web.port: must be 0-65535")
     for extra in _VALIDATORS:
         extra(cfg, problems)
 

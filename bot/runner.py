@@ -1,0 +1,114 @@
+"""`compa run`: start every enabled channel (and the web server if one needs it), until stopped.
+
+Each channel module offers `build(app, options) -> Channel`; a channel that receives webhooks
+also has `web_routes()`. The console reads stdin; when it ends (EOF) and no other channel is
+running the process exits, otherwise it keeps serving until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from bot.app import App
+from bot.channels.base import Channel
+from bot.channels.web import WebServer, build_web_app
+from bot.clock import Clock
+from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+# Channel name → module with `build(app, options)`; imported only when enabled, so a console
+# run never loads python-telegram-bot or pywa.
+CHANNEL_MODULES = {
+    "telegram": "bot.channels.telegram",
+    "whatsapp": "bot.channels.whatsapp",
+}
+
+
+@dataclass
+class RunOptions:
+    polling: bool | None = None         # force Telegram long polling (None: as configured)
+    console: bool | None = None         # None: as configured
+    stdin: TextIO | None = None
+    stdout: TextIO | None = None
+    clock: Clock | None = None
+    ready: asyncio.Event | None = None  # set once everything is up (tests, benchmarks)
+
+
+class Runner:
+    def __init__(self, app: App, options: RunOptions) -> None:
+        self.app = app
+        self.options = options
+        self.channels: list[Channel] = []
+        self.web: WebServer | None = None
+        self.console: Any = None
+
+    async def start(self) -> None:
+        cfg = self.app.config
+        console_on = cfg.channels.console.enabled if self.options.console is None \
+            else self.options.console
+        if console_on:
+            from bot.channels.console import ConsoleChannel
+
+            self.console = ConsoleChannel(self.app, self.options.stdin, self.options.stdout)
+            self.channels.append(self.console)
+        for name, module_name in CHANNEL_MODULES.items():
+            if getattr(cfg.channels, name).enabled:
+                module = importlib.import_module(module_name)
+                self.channels.append(module.build(self.app, self.options))
+        routes = [r for ch in self.channels for r in getattr(ch, "web_routes", list)()]
+        if routes:
+            self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
+            await self.web.start()
+        for channel in self.channels:
+            await channel.start()
+            self.app.channels[channel.name] = channel
+        log.info("running: %s", ", ".join(ch.name for ch in self.channels) or "no channel")
+        if self.options.ready is not None:
+            self.options.ready.set()
+
+    async def stop(self) -> None:
+        for channel in reversed(self.channels):
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        if self.web is not None:
+            await self.web.stop()
+
+    async def serve(self) -> None:
+        """Runs until the console ends (when it is the only channel) or a stop signal."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        others = [ch for ch in self.channels if ch is not self.console]
+        if self.console is not None:
+            console_task = asyncio.create_task(self.console.run())
+            stop_task = asyncio.create_task(stop.wait())
+            await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+            if console_task.done():
+                console_task.result()
+            stop_task.cancel()
+            if not others or stop.is_set():
+                console_task.cancel()
+                return
+        await stop.wait()
+
+
+async def run(config: Config, options: RunOptions | None = None) -> int:
+    options = options or RunOptions()
+    app = await App.create(config, clock=options.clock)
+    runner = Runner(app, options)
+    try:
+        await runner.start()
+        await runner.serve()
+    finally:
+        await runner.stop()
+        await app.close()
+    return 0

@@ -1,0 +1,23 @@
+"""Shared fixtures. No test sleeps for real time or touches the internet."""
+
+from __future__ import annotations
+
+import os
+
+# Before telegram is imported anywhere: timedelta retry_after, no deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+for _var in ("COMPA_CONFIG", "COMPA_DATA_DIR", "COMPA_PEPPER", "COMPA_SEAL_KEY"):
+    os.environ.pop(_var, None)
+
+from collections.abc import AsyncIterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.harness import Harness  # noqa: E402
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with Harness.open(tmp_path / "data") as h:
+        yield h
