@@ -30,7 +30,7 @@ typecheck: install
 	$(BIN)/mypy
 
 i18n-check: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ -k tn:1,2 --no-location --omit-header \
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ -k tn:1,2 -k PublishError --no-location --omit-header \
 		-o $(VENV)/messages.pot.check bot handlers alerts
 	$(BIN)/python -m bot.i18n_check bot/locale $(VENV)/messages.pot.check
 
@@ -42,7 +42,7 @@ test: lint typecheck i18n-check content-check
 
 # Extract new strings and merge them into both catalogs (then translate what is empty).
 i18n: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ -k tn:1,2 --no-location --omit-header \
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ -k tn:1,2 -k PublishError --no-location --omit-header \
 		-o bot/locale/messages.pot bot handlers alerts
 	$(BIN)/pybabel -q update --no-fuzzy-matching --omit-header -D messages \
 		-i bot/locale/messages.pot -d bot/locale

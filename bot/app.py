@@ -8,6 +8,7 @@ import logging
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot import privacy
 from bot.channels.base import Channel
@@ -39,6 +40,8 @@ class App:
     clock: Clock
     search: TopicIndex
     channels: dict[str, Channel] = field(default_factory=dict)
+    # The alert fan-out (alerts.dispatcher.AlertDispatcher) once the runner has started it.
+    alert_dispatcher: Any = None
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
 

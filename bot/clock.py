@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -12,10 +13,17 @@ class Clock(Protocol):
         """Seconds since the epoch (UTC)."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Waits (a fake clock just moves forward)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> float:
         return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0))
 
 
 class FakeClock:
@@ -27,6 +35,13 @@ class FakeClock:
 
     def now(self) -> float:
         return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        # The target is fixed when the sleep starts, so concurrent sleepers end at their own
+        # deadlines whatever order they resume in: time only moves forward to the latest.
+        target = self._now + max(seconds, 0.0)
+        await asyncio.sleep(0)
+        self._now = max(self._now, target)
 
     def advance(self, seconds: float) -> None:
         self._now += seconds

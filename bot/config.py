@@ -96,6 +96,37 @@ class ChannelsConfig:
 
 
 @dataclass(frozen=True)
+class PaceConfig:
+    # Messages per second for the whole channel, and the least time between two messages to
+    # one person (Telegram: 30/s and 1 s; WhatsApp: 80/s and about 6 s).
+    rate_per_second: float = 30.0
+    per_chat_seconds: float = 1.0
+    concurrency: int = 8
+
+
+def _default_pace() -> dict[str, PaceConfig]:
+    return {
+        "telegram": PaceConfig(30.0, 1.0, 8),
+        "whatsapp": PaceConfig(80.0, 6.0, 8),
+        "console": PaceConfig(1000.0, 0.0, 1),
+    }
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    expiry_hours: float = 6.0
+    drill: bool = False
+    critical_kinds: tuple[str, ...] = ("checkpoint", "raid")
+    digest_time: str = "07:30"
+    max_attempts: int = 8
+    lease_seconds: float = 30.0
+    batch_size: int = 200
+    progress_every_seconds: float = 5.0
+    catch_up_hours: float = 12.0
+    pace: dict[str, PaceConfig] = field(default_factory=_default_pace)
+
+
+@dataclass(frozen=True)
 class WebConfig:
     # The one HTTP server for webhooks (Telegram, WhatsApp) and /healthz.
     host: str = "127.0.0.1"
@@ -109,6 +140,7 @@ class Config:
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -191,10 +223,26 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         ZoneInfo(cfg.bot.timezone)
     except Exception:
         problems.append(f"bot.timezone: unknown time zone {cfg.bot.timezone!r}")
+    _validate_alerts(cfg.alerts, problems)
     if not 0 <= cfg.web.port <= 65535:
         problems.append("web.port: must be 0-65535")
     for extra in _VALIDATORS:
         extra(cfg, problems)
+
+
+def _validate_alerts(alerts: AlertsConfig, problems: list[str]) -> None:
+    import re
+
+    if alerts.expiry_hours <= 0:
+        problems.append("alerts.expiry_hours: must be positive")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", alerts.digest_time):
+        problems.append("alerts.digest_time: must be HH:MM (24 h, local time)")
+    if alerts.max_attempts < 1 or alerts.batch_size < 1 or alerts.lease_seconds <= 0:
+        problems.append("alerts: max_attempts, batch_size and lease_seconds must be positive")
+    for name, pace in alerts.pace.items():
+        if pace.rate_per_second <= 0 or pace.per_chat_seconds < 0 or pace.concurrency < 1:
+            problems.append(f"alerts.pace.{name}: rate_per_second > 0, per_chat_seconds >= 0 "
+                            "and concurrency >= 1")
 
 
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).

@@ -8,6 +8,7 @@ with "database is locked" when another writer commits in between. Never do netwo
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -40,12 +41,14 @@ class Database:
         db = cls(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db._writer = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=2000)
+        db._writer.row_factory = sqlite3.Row
         try:
             for pragma in _PRAGMAS:
                 await db._writer.execute(pragma)
             if run_migrations:
                 await migrate(db._writer)
             db._reader = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=2000)
+            db._reader.row_factory = sqlite3.Row
             for pragma in _PRAGMAS[2:]:
                 await db._reader.execute(pragma)
         except BaseException:

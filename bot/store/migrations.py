@@ -51,6 +51,91 @@ MIGRATIONS: list[Migration] = [
     ),
 ]
 
+# Version 2 is the reports and moderation schema (reports branch); this follows it.
+MIGRATIONS.append(
+    Migration(
+        3,
+        "subscriptions, alerts and the delivery outbox",
+        (
+            # One row per subscriber: how and when they want alerts. Quiet hours are local
+            # hours [start, end); NULL means none.
+            """CREATE TABLE subscribers (
+                pid TEXT PRIMARY KEY REFERENCES users(pid) ON DELETE CASCADE,
+                mode TEXT NOT NULL DEFAULT 'immediate' CHECK (mode IN ('immediate', 'digest')),
+                quiet_start INTEGER CHECK (quiet_start BETWEEN 0 AND 23),
+                quiet_end INTEGER CHECK (quiet_end BETWEEN 0 AND 23)
+            ) WITHOUT ROWID""",
+            """CREATE TABLE subscription_regions (
+                pid TEXT NOT NULL REFERENCES subscribers(pid) ON DELETE CASCADE,
+                region TEXT NOT NULL,
+                PRIMARY KEY (pid, region)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX subscription_regions_region ON subscription_regions(region, pid)",
+            # Alerts and every message fanned out from them (follow-ups, digests, notices).
+            # Moderator-typed text is sealed like everything else people type.
+            """CREATE TABLE alerts (
+                id INTEGER PRIMARY KEY,
+                type TEXT NOT NULL,
+                parent_id INTEGER REFERENCES alerts(id),
+                report_id INTEGER,
+                region TEXT,
+                kind TEXT,
+                critical INTEGER NOT NULL DEFAULT 0,
+                note_sealed BLOB,
+                status TEXT NOT NULL,
+                drill INTEGER NOT NULL DEFAULT 0,
+                observed INTEGER,
+                created INTEGER NOT NULL,
+                published INTEGER,
+                expires INTEGER NOT NULL,
+                created_by TEXT,
+                confirmed_by TEXT,
+                progress_to_sealed BLOB,
+                progress_message TEXT,
+                progress_updated REAL,
+                window_start INTEGER,
+                window_end INTEGER
+            )""",
+            "CREATE INDEX alerts_published ON alerts(type, published)",
+            # The outbox: written in the same transaction as the alert. UNIQUE makes a
+            # repeated publish or a crashed digest job harmless.
+            """CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+                pid TEXT NOT NULL REFERENCES users(pid) ON DELETE CASCADE,
+                channel TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt REAL NOT NULL,
+                lease_until REAL,
+                provider_id TEXT,
+                error TEXT,
+                UNIQUE (alert_id, pid)
+            )""",
+            "CREATE INDEX deliveries_due ON deliveries(status, next_attempt)",
+            "CREATE INDEX deliveries_pid ON deliveries(pid)",
+            "CREATE INDEX deliveries_provider ON deliveries(provider_id)"
+            " WHERE provider_id IS NOT NULL",
+            # Scheduled community notices (/aviso) and the last run of each schedule, so a
+            # job missed while the process was down runs once when it comes back.
+            """CREATE TABLE notices (
+                id INTEGER PRIMARY KEY,
+                run_at INTEGER NOT NULL,
+                regions TEXT NOT NULL,
+                text_es_sealed BLOB NOT NULL,
+                text_en_sealed BLOB NOT NULL,
+                status TEXT NOT NULL DEFAULT 'scheduled',
+                created_by TEXT,
+                alert_id INTEGER REFERENCES alerts(id)
+            )""",
+            """CREATE TABLE schedule_runs (
+                name TEXT PRIMARY KEY,
+                last_run REAL NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -1,0 +1,162 @@
+"""The outbox: alerts and their delivery rows, written together, claimed with a lease.
+
+Publishing writes the alert row and one delivery per matching subscriber in one transaction
+(INSERT … SELECT: 100,000 rows stay in SQLite, never in Python memory). The dispatcher claims
+due rows with a lease; a claim that outlives its lease (a crash) is due again, and a row once
+`sent` is never claimed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from alerts.status import AlertStatus, DeliveryStatus, MessageType
+from bot.store import Database
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    alert_id: int
+    pid: str
+    channel: str
+    attempts: int
+
+
+def quiet_end_times(now: float, tz: ZoneInfo) -> list[tuple[int, int, float]]:
+    """(local hour now, end hour, the next time that end hour starts) for every end hour."""
+    local = datetime.fromtimestamp(now, tz)
+    out = []
+    for end in range(24):
+        candidate = local.replace(hour=end, minute=0, second=0, microsecond=0)
+        if candidate <= local:
+            candidate = (candidate + timedelta(days=1)).replace(hour=end)
+        out.append((local.hour, end, candidate.timestamp()))
+    return out
+
+
+# Quiet hours: start <= h < end, or across midnight h >= start or h < end.
+_IN_QUIET = """(p.quiet_start IS NOT NULL AND p.quiet_end IS NOT NULL
+    AND p.quiet_start != p.quiet_end
+    AND ((p.quiet_start < p.quiet_end AND k.hour >= p.quiet_start AND k.hour < p.quiet_end)
+      OR (p.quiet_start > p.quiet_end AND (k.hour >= p.quiet_start OR k.hour < p.quiet_end))))"""
+
+
+async def insert_alert(conn: aiosqlite.Connection, *, type_: MessageType, status: AlertStatus,
+                       now: float, expires: float, region: str | None = None,
+                       kind: str | None = None, critical: bool = False,
+                       note_sealed: bytes | None = None, parent_id: int | None = None,
+                       report_id: int | None = None, drill: bool = False,
+                       created_by: str | None = None, observed: int | None = None,
+                       progress_to_sealed: bytes | None = None,
+                       window: tuple[int, int] | None = None) -> int:
+    cur = await conn.execute(
+        "INSERT INTO alerts (type, parent_id, report_id, region, kind, critical, note_sealed,"
+        " status, drill, observed, created, published, expires, created_by,"
+        " progress_to_sealed, window_start, window_end)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (str(type_), parent_id, report_id, region, kind, int(critical), note_sealed, str(status),
+         int(drill), observed, int(now),
+         int(now) if status == AlertStatus.PUBLISHED else None, int(expires), created_by,
+         progress_to_sealed, window[0] if window else None, window[1] if window else None))
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+async def enqueue_region(conn: aiosqlite.Connection, alert_id: int, region: str, now: float,
+                         critical: bool, tz: ZoneInfo) -> int:
+    """One delivery per immediate subscriber of the region; quiet hours defer non-critical
+    alerts to the end of the person's quiet time."""
+    ends = quiet_end_times(now, tz)
+    values = ",".join("(?, ?)" for _ in ends)
+    cur = await conn.execute(
+        f"WITH ends(hour_end, at) AS (VALUES {values}),"
+        " k(hour, now, critical, alert, region) AS (SELECT ?, ?, ?, ?, ?)"
+        " INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
+        " SELECT k.alert, s.pid, u.channel, 'pending',"
+        f" CASE WHEN k.critical = 0 AND {_IN_QUIET}"
+        "  THEN (SELECT at FROM ends WHERE hour_end = p.quiet_end) ELSE k.now END"
+        " FROM k JOIN subscription_regions s ON s.region = k.region"
+        " JOIN subscribers p ON p.pid = s.pid JOIN users u ON u.pid = s.pid"
+        " WHERE p.mode = 'immediate'",
+        [*(v for _, end, ts in ends for v in (end, ts)),
+         ends[0][0], now, int(critical), alert_id, region])
+    await cur.close()
+    # sqlite3 reports rowcount -1 for statements that start with WITH: ask SQLite itself.
+    async with conn.execute("SELECT changes()") as changes:
+        row = await changes.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def enqueue_followup(conn: aiosqlite.Connection, followup_id: int, original_id: int,
+                           now: float, include_pending: bool) -> int:
+    """The follow-up goes to exactly the people who received the original (and, for an
+    update, those about to receive it); retractions cancel what has not gone out yet."""
+    statuses = ("sent", "pending", "claimed", "retry") if include_pending else ("sent",)
+    marks = ",".join("?" for _ in statuses)
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
+        f" SELECT ?, pid, channel, 'pending', ? FROM deliveries"
+        f" WHERE alert_id = ? AND status IN ({marks})",
+        (followup_id, now, original_id, *statuses))
+    if not include_pending:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'cancelled', lease_until = NULL"
+            " WHERE alert_id = ? AND status IN ('pending', 'retry')", (original_id,))
+    return cur.rowcount
+
+
+async def release_claims(db: Database) -> int:
+    """At start-up this process is the only dispatcher: unfinished claims go out again now."""
+    return await db.execute(
+        "UPDATE deliveries SET status = 'pending', lease_until = NULL WHERE status = 'claimed'")
+
+
+async def claim(db: Database, now: float, lease_seconds: float, limit: int,
+                channels: tuple[str, ...]) -> list[Claim]:
+    marks = ",".join("?" for _ in channels)
+    async with db.write() as conn:
+        cur = await conn.execute(
+            "UPDATE deliveries SET status = 'claimed', lease_until = ?, attempts = attempts + 1"
+            " WHERE id IN (SELECT id FROM deliveries"
+            "  WHERE channel IN (" + marks + ") AND ("
+            "   (status IN ('pending', 'retry') AND next_attempt <= ?)"
+            "   OR (status = 'claimed' AND lease_until < ?))"
+            "  ORDER BY next_attempt, id LIMIT ?)"
+            " RETURNING id, alert_id, pid, channel, attempts",
+            (now + lease_seconds, *channels, now, now, limit))
+        rows = await cur.fetchall()
+    claims = [Claim(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in rows]
+    claims.sort(key=lambda c: c.id)
+    return claims
+
+
+async def record(db: Database, claim_id: int, status: DeliveryStatus, *,
+                 next_attempt: float | None = None, provider_id: str | None = None,
+                 error: str | None = None) -> None:
+    """Records one outcome, only if the row is still ours (claimed)."""
+    await db.execute(
+        "UPDATE deliveries SET status = ?, lease_until = NULL,"
+        " next_attempt = COALESCE(?, next_attempt), provider_id = COALESCE(?, provider_id),"
+        " error = ? WHERE id = ? AND status = 'claimed'",
+        (str(status), next_attempt, provider_id, error, claim_id))
+
+
+async def counts(db: Database, alert_id: int) -> dict[str, int]:
+    rows = await db.fetchall(
+        "SELECT status, COUNT(*) FROM deliveries WHERE alert_id = ? GROUP BY status",
+        (alert_id,))
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def next_due(db: Database, channels: tuple[str, ...]) -> float | None:
+    marks = ",".join("?" for _ in channels)
+    row = await db.fetchone(
+        "SELECT MIN(CASE WHEN status = 'claimed' THEN lease_until ELSE next_attempt END)"
+        " FROM deliveries WHERE status IN ('pending', 'retry', 'claimed')"
+        f" AND channel IN ({marks})", channels)
+    return float(row[0]) if row and row[0] is not None else None

@@ -1,0 +1,394 @@
+"""The outbox and the dispatcher: region filtering, lifecycle follow-ups to exactly the
+original recipients, expiry, quiet hours, crash and restart, fault injection, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from alerts import publish, schedule
+from alerts import subscriptions as subs
+from alerts.dispatcher import AlertDispatcher
+from alerts.status import AlertStatus, MessageType
+from bot.messages import Address, Reply, SendResult
+from tests.harness import Harness, RecordingChannel, make_config
+
+NY = ZoneInfo("America/New_York")
+
+
+class TimedChannel(RecordingChannel):
+    """Records when each message was sent (by the fake clock) and can fail on cue."""
+
+    def __init__(self, name: str, harness: Harness) -> None:
+        super().__init__(name)
+        self.harness = harness
+        self.log: list[tuple[float, str, str]] = []
+        self.script: dict[str, list[SendResult]] = {}
+
+    async def send(self, address: Address, reply: Reply) -> SendResult:
+        scripted = self.script.get(address.chat_id)
+        if scripted:
+            result = scripted.pop(0)
+            if not result.ok:
+                self.log.append((self.harness.clock.now(), address.chat_id, "FAILED"))
+                return result
+        self.log.append((self.harness.clock.now(), address.chat_id, reply.text))
+        return await super().send(address, reply)
+
+    def received(self, chat_id: str) -> list[str]:
+        return [text for _, who, text in self.log if who == chat_id and text != "FAILED"]
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    config = make_config(tmp_path / "data", alerts={"pace": {
+        "console": {"rate_per_second": 1000.0, "per_chat_seconds": 0.0, "concurrency": 1},
+        "telegram": {"rate_per_second": 30.0, "per_chat_seconds": 1.0, "concurrency": 8},
+    }})
+    async with Harness.open(tmp_path / "data", config, channels=()) as harness:
+        for name in ("console", "telegram"):
+            channel = TimedChannel(name, harness)
+            harness.channels[name] = channel
+            harness.app.channels[name] = channel
+        yield harness
+
+
+async def subscriber(h: Harness, name: str, regions: list[str], locale: str = "es",
+                     channel: str = "console", **prefs: object) -> str:
+    person = h.person(name, channel)
+    await person.start_in(locale)
+    pid = h.app.pid_for(person.address)
+    await subs.save(h.app.db, pid, subs.Subscription(regions, **prefs))  # type: ignore[arg-type]
+    return pid
+
+
+def channel(h: Harness, name: str = "console") -> TimedChannel:
+    ch = h.channels[name]
+    assert isinstance(ch, TimedChannel)
+    return ch
+
+
+MOD = "mod-pid"
+
+
+async def test_region_filtering_and_language(h: Harness) -> None:
+    await subscriber(h, "bea", ["buncombe"], "es")
+    await subscriber(h, "carl", ["madison"], "en")
+    await subscriber(h, "dan", ["buncombe", "madison"], "en")
+    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="Hwy 19",
+                               actor=MOD, preverified=True)
+    assert out.status == AlertStatus.PUBLISHED and out.recipients == 2
+    await AlertDispatcher(h.app).drain()
+    bea, carl, dan = (channel(h).received(n) for n in ("bea", "carl", "dan"))
+    assert len(bea) == 1 and "🚨 Retén en Buncombe" in bea[0] and "Hwy 19" in bea[0]
+    assert carl == []
+    assert len(dan) == 1 and "🚨 Checkpoint in Buncombe" in dan[0]
+
+
+async def test_direct_alert_needs_a_second_publisher(h: Harness) -> None:
+    await subscriber(h, "bea", ["buncombe"])
+    out = await publish.create(h.app, region="buncombe", kind="raid", note="", actor="p1")
+    assert out.status == AlertStatus.AWAITING_CONFIRMATION and out.recipients == 0
+    with pytest.raises(publish.PublishError, match="different publisher"):
+        await publish.confirm(h.app, out.alert_id, "p1")
+    confirmed = await publish.confirm(h.app, out.alert_id, "p2")
+    assert confirmed.recipients == 1
+    with pytest.raises(publish.PublishError, match="not waiting"):
+        await publish.confirm(h.app, out.alert_id, "p3")
+
+
+@pytest.mark.parametrize("note", ["call 828-555-0142", "white van ABC-1234", "plate 1234 XYZ",
+                                  "mail me a@b.org", "x" * 400])
+async def test_notes_with_contact_details_or_plates_are_refused(h: Harness, note: str) -> None:
+    with pytest.raises(publish.PublishError):
+        await publish.create(h.app, region="buncombe", kind="checkpoint", note=note, actor=MOD,
+                             preverified=True)
+
+
+async def test_ordinary_notes_pass() -> None:
+    assert publish.check_note("US-19 near  exit 13,  two vans") == "US-19 near exit 13, two vans"
+    assert publish.check_note("I-40 westbound")
+
+
+@pytest.mark.parametrize(("type_", "word"), [(MessageType.UPDATE, "Actualización"),
+                                            (MessageType.ALL_CLEAR, "Todo despejado"),
+                                            (MessageType.RETRACTION, "Falsa alarma")])
+async def test_follow_ups_reach_exactly_the_original_recipients(
+        h: Harness, type_: MessageType, word: str) -> None:
+    await subscriber(h, "bea", ["buncombe"])
+    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
+                               actor=MOD, preverified=True)
+    await AlertDispatcher(h.app).drain()
+    # Someone who subscribes afterwards did not get the alert, so gets no follow-up either.
+    await subscriber(h, "late", ["buncombe"])
+    follow = await publish.follow_up(h.app, out.alert_id, type_, "ya se fueron", actor=MOD)
+    assert follow.recipients == 1
+    h.clock.advance(2)
+    await AlertDispatcher(h.app).drain()
+    assert [word in text for text in channel(h).received("bea")] == [False, True]
+    assert channel(h).received("late") == []
+
+
+async def test_retraction_cancels_what_has_not_gone_out(h: Harness) -> None:
+    for i in range(5):
+        await subscriber(h, f"p{i}", ["buncombe"])
+    out = await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
+                               preverified=True)
+    follow = await publish.follow_up(h.app, out.alert_id, MessageType.RETRACTION, "", MOD)
+    assert follow.recipients == 0  # nobody had received it yet
+    await AlertDispatcher(h.app).drain()
+    assert channel(h).log == []
+    rows = await h.app.db.fetchall("SELECT DISTINCT status FROM deliveries")
+    assert [r[0] for r in rows] == ["cancelled"]
+
+
+async def test_expired_alert_is_never_sent(h: Harness) -> None:
+    await subscriber(h, "bea", ["buncombe"])
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                         preverified=True)
+    h.clock.advance(6 * 3600 + 1)
+    await AlertDispatcher(h.app).drain()  # the dispatcher checks expiry itself …
+    assert channel(h).log == []
+    assert await publish.expire(h.app) == 1  # … and the expiry job marks it
+    row = await h.app.db.fetchone("SELECT status FROM deliveries")
+    assert row is not None and row[0] == "skipped_expired"
+
+
+async def test_quiet_hours_defer_normal_alerts_but_not_critical_ones(h: Harness) -> None:
+    h.clock.set(datetime(2026, 11, 25, 4, 0, tzinfo=NY))
+    await subscriber(h, "bea", ["buncombe"], quiet_start=22, quiet_end=7)
+    await publish.create(h.app, region="buncombe", kind="agents", note="", actor=MOD,
+                         preverified=True)
+    await AlertDispatcher(h.app).drain()
+    assert channel(h).received("bea") == []
+    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
+                         preverified=True)
+    await AlertDispatcher(h.app).drain()
+    assert len(channel(h).received("bea")) == 1  # the raid, through quiet hours
+    h.clock.set(datetime(2026, 11, 25, 7, 0, 1, tzinfo=NY))
+    await AlertDispatcher(h.app).drain()
+    assert len(channel(h).received("bea")) == 2
+
+
+async def test_crash_mid_fanout_then_restart_delivers_exactly_once(h: Harness) -> None:
+    names = [f"s{i:03d}" for i in range(120)]
+    for name in names:
+        await subscriber(h, name, ["buncombe"])
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                         preverified=True)
+    ch = channel(h)
+    original_send = ch.send
+    sent = 0
+
+    async def crashing_send(address: Address, reply: Reply) -> SendResult:
+        nonlocal sent
+        sent += 1
+        if sent == 50:
+            raise asyncio.CancelledError  # the process dies here, mid-batch
+        return await original_send(address, reply)
+
+    ch.send = crashing_send  # type: ignore[method-assign]
+    first = AlertDispatcher(h.app)
+    with pytest.raises(asyncio.CancelledError):
+        await first.drain()
+    assert 0 < len(ch.log) < 120
+    ch.send = original_send  # type: ignore[method-assign]
+    second = AlertDispatcher(h.app)  # the restarted process
+    await second.start()
+    await second.stop()
+    await second.drain()
+    counts = Counter(who for _, who, _ in ch.log)
+    assert set(counts) == set(names)
+    assert set(counts.values()) == {1}
+
+
+async def test_faults_retry_after_blocked_and_transient(h: Harness) -> None:
+    await subscriber(h, "slow", ["buncombe"])
+    await subscriber(h, "blocker", ["buncombe"])
+    await subscriber(h, "flaky", ["buncombe"])
+    await subscriber(h, "fine", ["buncombe"])
+    ch = channel(h)
+    ch.script = {
+        "slow": [SendResult(ok=False, retry_after=7.0, error="429")],
+        "blocker": [SendResult(ok=False, permanent=True,
+                               error="Forbidden: bot was blocked by the user")],
+        "flaky": [SendResult(ok=False, error="500"), SendResult(ok=False, error="timeout")],
+    }
+    start = h.clock.now()
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                         preverified=True)
+    dispatcher = AlertDispatcher(h.app, rng=random.Random(1))
+    for _ in range(20):
+        await dispatcher.drain()
+        h.clock.advance(5)
+    assert [len(ch.received(n)) for n in ("slow", "blocker", "flaky", "fine")] == [1, 0, 1, 1]
+    slow_times = [t for t, who, _ in ch.log if who == "slow"]
+    assert slow_times[1] - slow_times[0] >= 7.0  # retry_after respected
+    assert slow_times[0] >= start
+    blocker_pid = h.app.pid_for(Address("console", "blocker"))
+    assert not (await subs.get(h.app.db, blocker_pid)).active
+    statuses = dict(await h.app.db.fetchall(
+        "SELECT u.pid, d.status FROM deliveries d JOIN users u ON u.pid = d.pid"))
+    assert statuses[blocker_pid] == "unsubscribed"
+    assert Counter(statuses.values()) == {"sent": 3, "unsubscribed": 1}
+
+
+async def test_gives_up_after_max_attempts(h: Harness) -> None:
+    await subscriber(h, "down", ["buncombe"])
+    channel(h).script = {"down": [SendResult(ok=False, error="500")] * 20}
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                         preverified=True)
+    dispatcher = AlertDispatcher(h.app, rng=random.Random(2))
+    for _ in range(30):
+        await dispatcher.drain()
+        h.clock.advance(301)
+    row = await h.app.db.fetchone("SELECT status, attempts FROM deliveries")
+    assert row is not None and row[0] == "failed" and row[1] == 8
+
+
+async def test_pacing_never_exceeds_the_configured_rate(h: Harness) -> None:
+    for i in range(240):
+        await subscriber(h, f"t{i:03d}", ["buncombe"], channel="telegram")
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                         preverified=True)
+    await AlertDispatcher(h.app).drain()
+    times = sorted(t for t, _, _ in channel(h, "telegram").log)
+    assert len(times) == 240
+    worst = max(sum(1 for u in times[i:] if u < t + 1.0 - 1e-9) for i, t in enumerate(times))
+    assert worst <= 30
+    # And it is not slower than it has to be: 240 messages at 30/s take about 8 s.
+    assert times[-1] - times[0] <= 240 / 30 + 0.5
+
+
+async def test_per_chat_spacing(h: Harness) -> None:
+    await subscriber(h, "solo", ["buncombe"], channel="telegram")
+    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
+                               actor=MOD, preverified=True)
+    dispatcher = AlertDispatcher(h.app)
+    await dispatcher.drain()
+    await publish.follow_up(h.app, out.alert_id, MessageType.UPDATE, "still there", MOD)
+    await dispatcher.drain()
+    h.clock.advance(1.0)
+    await dispatcher.drain()
+    times = [t for t, _, _ in channel(h, "telegram").log]
+    assert len(times) == 2 and times[1] - times[0] >= 1.0
+
+
+async def test_progress_and_final_count_for_the_publisher(h: Harness) -> None:
+    for i in range(3):
+        await subscriber(h, f"p{i}", ["buncombe"])
+    await subscriber(h, "gone", ["buncombe"])
+    channel(h).script = {"gone": [SendResult(ok=False, permanent=True, error="blocked")]}
+    mod = h.person("mod1")
+    await mod.start_in("en")
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
+                         actor=h.app.pid_for(mod.address), preverified=True,
+                         progress_to=mod.address)
+    await AlertDispatcher(h.app).drain()
+    final = channel(h).received("mod1")[-1]
+    assert "finished: 3 sent, 0 failed, 0 skipped" in final
+    assert "1 unsubscribed" in final
+
+
+async def test_drill_marks_every_message(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "d", alerts={"drill": True})
+    async with Harness.open(tmp_path / "d", config) as h:
+        await subscriber(h, "bea", ["buncombe"])
+        await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                             preverified=True)
+        await AlertDispatcher(h.app).drain()
+        assert h.person("bea").inbox[-1].text.startswith("SIMULACRO / DRILL")
+
+
+async def test_digest_across_a_dst_change(h: Harness) -> None:
+    # DST ends on 1 Nov 2026: the 07:30 digest is 25 hours after the previous one.
+    await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
+    await subscriber(h, "ivan", ["buncombe"], "en")
+    h.clock.set(datetime(2026, 10, 31, 7, 30, tzinfo=NY))
+    assert await schedule.run_digest(h.app) == 0  # nothing happened: nothing is sent
+    h.clock.set(datetime(2026, 10, 31, 20, 0, tzinfo=NY))
+    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
+                         preverified=True)
+    await AlertDispatcher(h.app).drain()
+    assert channel(h).received("dora") == []  # digest people get no immediate alert
+    assert len(channel(h).received("ivan")) == 1
+    h.clock.set(datetime(2026, 11, 1, 7, 30, tzinfo=NY))
+    slot = schedule.latest_digest_slot(h.app, h.clock.now())
+    assert datetime.fromtimestamp(slot, NY).hour == 7
+    assert await schedule.run_digest(h.app) == 1
+    assert await schedule.run_digest(h.app) == 0  # the same slot never runs twice
+    await AlertDispatcher(h.app).drain()
+    digest = channel(h).received("dora")
+    assert len(digest) == 1 and "20:00: Raid in Buncombe" in digest[0]
+    assert len(channel(h).received("ivan")) == 1
+
+
+async def test_missed_digest_runs_once_on_catch_up(h: Harness) -> None:
+    await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
+    h.clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=NY))
+    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
+                         preverified=True)
+    # The process was down at 07:30 and comes back at 09:00.
+    h.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=NY))
+    await schedule.catch_up(h.app)
+    await schedule.catch_up(h.app)
+    await AlertDispatcher(h.app).drain()
+    assert len(channel(h).received("dora")) == 1
+
+
+async def test_notices_schedule_list_cancel_and_send(h: Harness) -> None:
+    await subscriber(h, "bea", ["buncombe"], "es")
+    await subscriber(h, "carl", ["madison"], "en")
+    now = h.clock.now()
+    first = await schedule.schedule_notice(h.app, now + 3600, ["buncombe"],
+                                           "Despensa el sábado", "Pantry on Saturday", MOD)
+    second = await schedule.schedule_notice(h.app, now + 7200, None, "Taller", "Workshop", MOD)
+    third = await schedule.schedule_notice(h.app, now + 7200, None, "No", "No", MOD)
+    assert [r["id"] for r in await schedule.list_notices(h.app)] == [first, second, third]
+    assert await schedule.cancel_notice(h.app, third)
+    assert not await schedule.cancel_notice(h.app, third)
+    h.clock.advance(7200)
+    assert await schedule.send_due_notices(h.app) == 3  # bea (first), bea and carl (second)
+    assert await schedule.send_due_notices(h.app) == 0
+    await AlertDispatcher(h.app).drain()
+    assert channel(h).received("bea") == ["📢 Despensa el sábado", "📢 Taller"]
+    assert channel(h).received("carl") == ["📢 Workshop"]
+
+
+async def test_unsubscribe_stops_pending_deliveries(h: Harness) -> None:
+    pid = await subscriber(h, "bea", ["buncombe"])
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                         preverified=True)
+    assert await subs.unsubscribe(h.app.db, pid)
+    await AlertDispatcher(h.app).drain()
+    assert channel(h).received("bea") == []
+
+
+async def test_publish_is_one_transaction_with_its_outbox(h: Harness) -> None:
+    await subscriber(h, "bea", ["buncombe"])
+    ch = channel(h)
+    del ch  # no sending in this test: only what is written
+    original = h.app.db.write
+
+    calls = 0
+
+    def counting_write():  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return original()
+
+    h.app.db.write = counting_write  # type: ignore[method-assign]
+    await publish.create(h.app, region="buncombe", kind="checkpoint", note="a note",
+                         actor=MOD, preverified=True)
+    assert calls == 1
+    rows = await h.app.db.fetchall("SELECT COUNT(*) FROM deliveries")
+    assert rows[0][0] == 1
+
+
