@@ -2,8 +2,8 @@
 
 Dispatch order (each stage tries every router, in the order `handlers/__init__.py` lists them):
 
-1. **global commands** — `/start`, `/cancel`, `/menu`…: always win, even mid-conversation, so a
-   person can always get out.
+1. **global commands** — `/start`, `/cancel`, `/menu`…, and the few global words (`STOP`,
+   `BAJA`): always win, even mid-conversation, so a person can always get out.
 2. **current conversation step** — the handler registered for the session's state prefix
    (`"report:details"` → step `"report"`). It may return `None` to pass the message on (a button
    from an older menu), and the later stages then see it.
@@ -48,6 +48,7 @@ class Router:
         self.steps: dict[str, Handler] = {}
         self.buttons: list[_Route] = []
         self.keywords: dict[str, Handler] = {}
+        self.global_keywords: dict[str, Handler] = {}
         self.matchers: list[tuple[Matcher, Handler]] = []
         self.fallbacks: list[Handler] = []
 
@@ -74,6 +75,14 @@ class Router:
         def deco(fn: Handler) -> Handler:
             for word in words:
                 self.keywords[fold(word)] = fn
+            return fn
+        return deco
+
+    def global_keyword(self, *words: str) -> Callable[[Handler], Handler]:
+        """Words that act like commands: tried first, even in the middle of a step."""
+        def deco(fn: Handler) -> Handler:
+            for word in words:
+                self.global_keywords[fold(word)] = fn
             return fn
         return deco
 
@@ -116,6 +125,14 @@ class Dispatcher:
     async def _command(self, ctx: Context, msg: Incoming) -> Result:
         name = msg.command
         if name is None:
+            if msg.button_id is None and len(msg.text) <= 40:
+                folded = fold(msg.text)
+                for router in self.routers:
+                    handler = router.global_keywords.get(folded)
+                    if handler is not None:
+                        result = await handler(ctx, msg)
+                        if result is not None:
+                            return result
             return None
         for router in self.routers:
             handler = router.commands.get(name)
