@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import privacy
-from bot.channels.base import Channel
+from bot.channels.base import Channel, person_key
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.content import Content, default_content_dir
@@ -65,12 +65,14 @@ class App:
     def role_for(self, channel: str, actor: str) -> str:
         """"moderator" for the ids the channel's config lists, else "person"."""
         channel_config = getattr(self.config.channels, channel, None)
-        if actor in getattr(channel_config, "moderators", ()):
-            return "moderator"
+        key = person_key(Address(channel, actor))
+        for moderator in getattr(channel_config, "moderators", ()):
+            if person_key(Address(channel, moderator)) == key:
+                return "moderator"
         return "person"
 
     def pid_for(self, address: Address) -> str:
-        return self.privacy.pseudonym(address.channel, address.chat_id)
+        return self.privacy.pseudonym(address.channel, person_key(address))
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Runs one incoming message through the router; returns the replies to send."""

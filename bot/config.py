@@ -77,6 +77,19 @@ class TelegramConfig:
     moderators: tuple[str, ...] = ()
 
 
+# What can fill a WhatsApp template's {{1}}, {{2}}…: the message (on one line), or a resource.
+TEMPLATE_PARAMETERS = ("text", "org_name", "hotline")
+
+
+@dataclass(frozen=True)
+class WhatsAppTemplate:
+    """An approved message template, used outside the 24-hour window (alerts, digests)."""
+
+    name: str = ""
+    language: str = ""            # Meta's language code, e.g. "es", "es_MX", "en_US"
+    parameters: tuple[str, ...] = ("text",)
+
+
 @dataclass(frozen=True)
 class WhatsAppConfig:
     enabled: bool = False
@@ -85,7 +98,10 @@ class WhatsAppConfig:
     app_secret_env: str = "WHATSAPP_APP_SECRET"
     verify_token_env: str = "WHATSAPP_VERIFY_TOKEN"
     api_base_url: str = "https://graph.facebook.com"
+    webhook_path: str = "/whatsapp/webhook"
     moderators: tuple[str, ...] = ()
+    # Locale ("es", "en") → template; a locale without one falls back to the default locale's.
+    templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -197,8 +213,36 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         extra(cfg, problems)
 
 
+def _validate_whatsapp(cfg: Config, problems: list[str]) -> None:
+    """WhatsApp needs its ids and secrets: without the app secret webhooks cannot be trusted."""
+    wa = cfg.channels.whatsapp
+    for locale, template in wa.templates.items():
+        where = f"channels.whatsapp.templates.{locale}"
+        if locale not in ("es", "en"):
+            problems.append(f"{where}: the locale must be 'es' or 'en'")
+        if not template.name or not template.language:
+            problems.append(f"{where}: needs a name and a language")
+        for parameter in template.parameters:
+            if parameter not in TEMPLATE_PARAMETERS:
+                problems.append(f"{where}.parameters: unknown {parameter!r} "
+                                f"(one of {', '.join(TEMPLATE_PARAMETERS)})")
+    if not wa.webhook_path.startswith("/"):
+        problems.append("channels.whatsapp.webhook_path: must start with '/'")
+    if not wa.enabled:
+        return
+    if not wa.phone_number_id:
+        problems.append("channels.whatsapp.phone_number_id: required when WhatsApp is enabled")
+    if not wa.api_base_url.startswith(("http://", "https://")):
+        problems.append("channels.whatsapp.api_base_url: must be an http(s) URL")
+    for key in ("token_env", "app_secret_env", "verify_token_env"):
+        env_name = getattr(wa, key)
+        if secret(env_name) is None:
+            problems.append(f"channels.whatsapp.{key}: environment variable {env_name} "
+                            "is not set (WhatsApp cannot start without it)")
+
+
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).
-_VALIDATORS: list[Any] = []
+_VALIDATORS: list[Any] = [_validate_whatsapp]
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:
