@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run console test lint typecheck i18n i18n-check content-check bench clean
+.PHONY: install run console test lint typecheck i18n i18n-check content-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ console: install
 	$(BIN)/compa console
 
 lint: install
-	$(BIN)/ruff check bot handlers alerts tests bench
+	$(BIN)/ruff check bot handlers alerts tests $(wildcard bench)
 
 typecheck: install
 	$(BIN)/mypy
@@ -47,9 +47,6 @@ i18n: install
 	$(BIN)/pybabel -q update --no-fuzzy-matching --omit-header -D messages \
 		-i bot/locale/messages.pot -d bot/locale
 	$(BIN)/python -m bot.i18n_check --fill-english bot/locale
-
-bench: install
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

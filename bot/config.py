@@ -249,8 +249,9 @@ def parse(data: dict[str, Any], source: str | None = None) -> Config:
     """Builds a Config from a parsed TOML table, raising one ConfigError with every problem."""
     problems: list[str] = []
     cfg: Config = dataclasses.replace(_build(Config, data, "", problems), source=source)
-    if not problems:
-        _validate(cfg, problems)
+    # Wrongly typed values fell back to defaults above, so the semantic checks can still run
+    # and the operator sees every problem at once.
+    _validate(cfg, problems)
     if problems:
         raise ConfigError(problems)
     return cfg

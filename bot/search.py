@@ -9,6 +9,7 @@ server, and a moderator can see why a page matched by reading its keywords.
 from __future__ import annotations
 
 import difflib
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ KEYWORD_PHRASE = 6.0   # the whole keyword appears in the question
 KEYWORD_WORD = 3.0     # one word of a keyword
 TITLE_WORD = 1.5       # a word of the title, label or summary
 FUZZY_FACTOR = 0.7     # a misspelt match counts a bit less
-MIN_SCORE = 3.0
+MIN_SCORE = 4.0
 
 
 def stem(word: str) -> str:
@@ -69,6 +70,11 @@ class TopicIndex:
                 for w in words(f"{page.title} {page.label} {page.summary}"):
                     self._add(w, page.slug, TITLE_WORD)
         self._vocabulary = list(self._weights)
+        # Rarer words say more: "trabajo" (one page) beats "papeles" (four pages).
+        slugs = {slug for by_slug in self._weights.values() for slug in by_slug}
+        total = max(len(slugs), 1)
+        self._idf = {w: 1.0 + math.log(total / len(by_slug))
+                     for w, by_slug in self._weights.items()}
 
     def _add(self, word: str, slug: str, weight: float) -> None:
         current = self._weights[word].get(slug, 0.0)
@@ -85,13 +91,24 @@ class TopicIndex:
                 for slug in slugs:
                     scores[slug] += KEYWORD_PHRASE
         for word in q_words:
-            matches = self._weights.get(word)
-            factor = 1.0
-            if matches is None and len(word) >= 4:
-                close = difflib.get_close_matches(word, self._vocabulary, n=1, cutoff=0.8)
-                if close:
-                    matches, factor = self._weights[close[0]], FUZZY_FACTOR
-            for slug, weight in (matches or {}).items():
-                scores[slug] += weight * factor
+            for known, factor in self._lookup(word):
+                idf = self._idf[known]
+                for slug, weight in self._weights[known].items():
+                    scores[slug] += weight * factor * idf
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return [Hit(slug, score) for slug, score in ranked[:limit] if score >= MIN_SCORE]
+
+    def _lookup(self, word: str) -> list[tuple[str, float]]:
+        """The indexed words a query word stands for: itself, else near spellings."""
+        if word in self._weights:
+            return [(word, 1.0)]
+        if len(word) < 4:
+            return []
+        close = difflib.get_close_matches(word, self._vocabulary, n=1, cutoff=0.8)
+        if close:
+            return [(close[0], FUZZY_FACTOR)]
+        # "silent" → "silence", "deportan" → "deportar": a shared stem of five letters.
+        if len(word) >= 5:
+            return [(w, FUZZY_FACTOR) for w in self._vocabulary
+                    if len(w) >= 5 and w[:5] == word[:5]][:3]
+        return []
