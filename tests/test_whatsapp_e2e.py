@@ -73,6 +73,27 @@ async def test_language_choice_kyr_list_buttons_and_typed_numbers(
         assert env.fake.rejected == []
 
 
+@pytest.mark.parametrize("locale", ["es", "en"])
+async def test_every_topic_page_fits_whatsapp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture,
+                                              locale: str) -> None:
+    async with whatsapp_env(tmp_path, monkeypatch) as env:
+        ana = env.person()
+        await _start_in(ana, locale)
+        slugs = [p.slug for p in env.app.content.topics(locale)]
+        with caplog.at_level(logging.WARNING):
+            for slug in slugs:
+                (page,) = await ana.presses(f"kyr:topic:{slug}")
+                while (more := [i for i in page.ids if i.startswith(f"kyr:topic:{slug}:")]):
+                    (page,) = await ana.presses(more[0])
+            for page_no in range(3):
+                (listing,) = await ana.presses(f"kyr:list:{page_no}")
+                assert listing.interactive["type"] == "list"
+        assert len(ana.inbox) > len(slugs) + 2
+        assert env.fake.rejected == []
+        assert "shortened" not in caplog.text  # the shipped content needs no clipping
+
+
 async def test_english_person_and_numbers_outside_a_menu(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async with whatsapp_env(tmp_path, monkeypatch) as env:
@@ -117,6 +138,20 @@ async def test_payload_without_user_id_is_still_answered(
         _, data = ana.payload("text", "text_legacy")
         (reply,) = await ana.deliver(data)
         assert reply.ids == ["lang:set:es", "lang:set:en"]
+
+
+async def test_list_reply_without_context_is_still_answered(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with whatsapp_env(tmp_path, monkeypatch) as env:
+        ana = env.person()
+        await _start_in(ana)
+        _, data = ana.payload("list_reply")
+        msg = data["entry"][0]["changes"][0]["value"]["messages"][0]
+        del msg["context"]
+        msg["interactive"]["list_reply"].update(id="kyr:list", title="Conozca sus derechos")
+        (topics,) = await ana.deliver(data)
+        assert "kyr:topic:silence" in topics.ids
+        assert env.channel.stats["dropped"] == 0
 
 
 async def test_bsuid_only_person_is_answered_by_bsuid_and_both_ids_are_sealed(
@@ -354,6 +389,15 @@ async def test_status_webhooks_reconcile_by_provider_id(
             (ids_[2], Outcome.RETRY, 130429, 8.0), (ids_[3], Outcome.FAILED, 131026, None),
             (ids_[4], Outcome.UNSUBSCRIBED, 131050, None)]
         assert events.unsubscribed == [pid]
+
+
+async def test_a_status_without_recipient_ids_is_still_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with whatsapp_env(tmp_path, monkeypatch) as env:
+        await env.fake.post_status("wamid.UNKNOWN", "delivered", "")
+        await env.settle()
+        assert env.channel.events.counts == {"delivered": 1}  # type: ignore[attr-defined]
+        assert env.channel.stats["dropped"] == 0
 
 
 async def test_send_maps_platform_errors_and_never_raises(

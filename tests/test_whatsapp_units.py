@@ -10,6 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.channels import whatsapp_ids as ids
@@ -199,6 +200,18 @@ def test_legacy_contacts_get_the_user_id_pywa_needs() -> None:
     assert contact["user_id"] == "" and contact["wa_id"] == "16505551234"
 
 
+def test_a_list_reply_without_context_gets_one() -> None:
+    data = fixture("list_reply")
+    del data["entry"][0]["changes"][0]["value"]["messages"][0]["context"]
+    (update,) = split(json.dumps(data).encode())
+    msg = json.loads(update.body)["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert msg["context"] == {"id": ""}
+    (untouched,) = split(json.dumps(fixture("list_reply")).encode())
+    original = fixture("list_reply")["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert json.loads(untouched.body)["entry"][0]["changes"][0]["value"]["messages"][0] == \
+        original
+
+
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"entry": 3}',
                                   b'{"entry": [{"changes": [{"value": 1}]}]}',
                                   b'{"entry": [{"changes": [{"value": {"messages": [{}]}}]}]}',
@@ -330,3 +343,22 @@ def test_config_example_documents_every_whatsapp_key(monkeypatch: pytest.MonkeyP
     assert templates["es"] == WhatsAppTemplate("compa_alerta", "es", ("text",))
     assert templates["en"].language == "en_US"
 
+
+
+async def test_graph_requests_are_rewritten_to_the_configured_base() -> None:
+    from bot.channels.whatsapp import RewriteTransport
+
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    transport = RewriteTransport("http://proxy.local:8088/graph/",
+                                 inner=httpx.MockTransport(record))
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.post("https://graph.facebook.com/v26.0/123/messages?x=1", json={})
+        await client.get("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1")
+    assert str(seen[0].url) == "http://proxy.local:8088/graph/v26.0/123/messages?x=1"
+    assert seen[0].headers["host"] == "proxy.local:8088"
+    assert seen[1].url.host == "lookaside.fbsbx.com"  # media URLs are left alone

@@ -318,10 +318,12 @@ class WhatsAppChannel:
 
     async def _on_status(self, _: Any, status: Any) -> None:
         self._handled.add(f"s:{status.id}:{status.status}")
-        code = int(status.error.code) if status.error is not None else None
+        code = _int_or_none(status.error.code) if status.error is not None else None
         verdict = classify_status(str(status.status), code)
-        pid = self.app.pid_for(self._address_of(status.from_user))
-        if self._in_flight.get(pid):
+        user = status.from_user
+        # A status names its recipient; without any id it can only be matched by message id.
+        pid = self.app.pid_for(self._address_of(user)) if user.wa_id or user.bsuid else ""
+        if pid and self._in_flight.get(pid):
             # Meta can report on a message before our send of it has seen the response:
             # let sends to this person finish so the message id is known.
             async with self._flight:
@@ -330,6 +332,9 @@ class WhatsAppChannel:
                         self._flight.wait_for(lambda: not self._in_flight.get(pid)), 30)
         push: _Push | None = self._pushed.get(status.id)
         pid = push.pid if push else pid
+        if not pid:
+            await self.events.on_status(status.id, verdict.outcome, code)
+            return
         retry_after = None
         if verdict.outcome == Outcome.SKIPPED_WINDOW:
             self._closed.put(pid, True)

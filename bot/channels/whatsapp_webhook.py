@@ -84,7 +84,7 @@ def _split_change(data: dict[str, Any], entry: dict[str, Any],
         if not isinstance(msg, dict) or not isinstance(msg.get("id"), str):
             raise BadUpdate("message without id")
         contact = _contact_for(contacts, msg.get("from"), msg.get("from_user_id"))
-        single = {**base, "messages": [msg], "contacts": [contact]}
+        single = {**base, "messages": [_with_context(msg)], "contacts": [contact]}
         out.append(SingleUpdate("m:" + msg["id"], _key_of(contact),
                                 _wrap(data, entry, change, single)))
     for status in statuses if isinstance(statuses, list) else []:
@@ -114,6 +114,14 @@ def _contact_for(contacts: list[Any], wa_id: Any, user_id: Any) -> dict[str, Any
     if isinstance(wa_id, str) and wa_id:
         contact["wa_id"] = wa_id
     return contact
+
+
+def _with_context(msg: dict[str, Any]) -> dict[str, Any]:
+    """pywa reads `context.id` of every list reply and drops the update when it is missing."""
+    context = msg.get("context")
+    if msg.get("type") == "interactive" and not (isinstance(context, dict) and "id" in context):
+        return {**msg, "context": {**(context if isinstance(context, dict) else {}), "id": ""}}
+    return msg
 
 
 def _key_of(contact: dict[str, Any]) -> str:
