@@ -198,13 +198,16 @@ def _validate(cfg: Config, problems: list[str]) -> None:
         extra(cfg, problems)
 
 
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+
+
 def check_telegram(cfg: Config, problems: list[str]) -> None:
     """[channels.telegram]: shapes always; the token (and webhook needs) when enabled."""
     tg = cfg.channels.telegram
     where = "channels.telegram"
     if tg.mode not in ("polling", "webhook"):
         problems.append(f"{where}.mode: must be 'polling' or 'webhook'")
-    if not re.match(r"^https?://[^/\s]+", tg.api_base_url):
+    if not _HTTP_URL.match(tg.api_base_url):
         problems.append(f"{where}.api_base_url: must be an http(s) URL")
     if tg.moderators_chat_id and not re.fullmatch(r"-?\d+", tg.moderators_chat_id):
         problems.append(f"{where}.moderators_chat_id: must be a numeric chat id (groups are "
@@ -219,7 +222,7 @@ def check_telegram(cfg: Config, problems: list[str]) -> None:
                         "the bot token from BotFather")
     if tg.mode != "webhook":
         return
-    if not re.match(r"^https?://[^/\s]+", tg.webhook_url):
+    if not _HTTP_URL.match(tg.webhook_url):
         problems.append(f"{where}.webhook_url: webhook mode needs the public https:// address "
                         "Telegram posts to")
     hook_secret = secret(tg.webhook_secret_env)

@@ -13,9 +13,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
+from bot.messages import Incoming, Reply
 from bot.runner import Runner, RunOptions
 from tests.fakes.telegram_api import FakeTelegram, Sent
 from tests.harness import make_config
@@ -40,6 +43,19 @@ async def running(tmp_path: Path, fake: FakeTelegram, *, polling: bool | None = 
     finally:
         await runner.stop()
         await app.close()
+
+
+def record_handled(monkeypatch: pytest.MonkeyPatch) -> list[Incoming]:
+    """Every Incoming that reaches App.handle from now on, in the order handling began."""
+    seen: list[Incoming] = []
+    handle = App.handle
+
+    async def spy(self: App, msg: Incoming) -> list[Reply]:
+        seen.append(msg)
+        return await handle(self, msg)
+
+    monkeypatch.setattr(App, "handle", spy)
+    return seen
 
 
 def channel_of(runner: Runner) -> TelegramChannel:

@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.app import App
 from bot.logs import setup_logging
-from bot.messages import Address, Incoming, Reply
+from bot.messages import Address, Reply
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_kit import TgPerson, channel_of, running
-
-
-@pytest.fixture(autouse=True)
-def _token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
+from tests.telegram_kit import TgPerson, channel_of, record_handled, running
 
 
 async def test_start_spanish_topic_paging_back_and_menu(tmp_path: Path,
-                                                         fake: FakeTelegram) -> None:
-    async with running(tmp_path, fake):
-        ana = TgPerson(fake, 5550001, "es")
+                                                         tg_api: FakeTelegram) -> None:
+    async with running(tmp_path, tg_api):
+        ana = TgPerson(tg_api, 5550001, "es")
         [welcome] = await ana.say("/start")
         assert welcome.method == "sendMessage"
         assert "¿Qué idioma prefiere?" in welcome.text
@@ -62,14 +49,14 @@ async def test_start_spanish_topic_paging_back_and_menu(tmp_path: Path,
         [home] = await ana.choose("Menú")
         assert home.method == "editMessageText" and "help:show" in home.data
     # Every press was answered, so no client shows a spinner.
-    presses = [p for m, p in fake.calls if m == "answerCallbackQuery"]
-    assert len(presses) == len(fake.callback_answers) == 6
+    presses = [p for m, p in tg_api.calls if m == "answerCallbackQuery"]
+    assert len(presses) == len(tg_api.callback_answers) == 6
 
 
 async def test_english_speaker_gets_english_first_and_english_pages(tmp_path: Path,
-                                                                    fake: FakeTelegram) -> None:
-    async with running(tmp_path, fake):
-        bob = TgPerson(fake, 5550002, "en-US")
+                                                                    tg_api: FakeTelegram) -> None:
+    async with running(tmp_path, tg_api):
+        bob = TgPerson(tg_api, 5550002, "en-US")
         [welcome] = await bob.say("/start")
         assert welcome.data == ["lang:set:en", "lang:set:es"]
         [menu] = await bob.choose("English")
@@ -86,24 +73,17 @@ async def test_english_speaker_gets_english_first_and_english_pages(tmp_path: Pa
 
 
 async def test_location_and_photo_reach_the_handlers_as_incoming(
-        tmp_path: Path, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
-    async with running(tmp_path, fake) as runner:
-        seen: list[Incoming] = []
-        handle = App.handle
-
-        async def spy(self: App, msg: Incoming) -> list[Reply]:
-            seen.append(msg)
-            return await handle(self, msg)
-
-        monkeypatch.setattr(App, "handle", spy)
-        ana = TgPerson(fake, 5550003, "en")
+        tmp_path: Path, tg_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running(tmp_path, tg_api) as runner:
+        seen = record_handled(monkeypatch)
+        ana = TgPerson(tg_api, 5550003, "en")
         await ana.say("/start")
         await ana.choose("English")
         [answer] = await ana.send(ana.message(location={"latitude": 35.5951,
                                                         "longitude": -82.5515}))
         assert "only use a location" in answer.text
         jpeg = b"\xff\xd8\xff\xe0 a photo of a checkpoint"
-        [answer] = await ana.send(fake.photo_message(ana.chat_id, jpeg, sender=ana.user))
+        [answer] = await ana.send(tg_api.photo_message(ana.chat_id, jpeg, sender=ana.user))
         assert "cannot read photos" in answer.text
 
         location, photo = seen[-2], seen[-1]
@@ -116,51 +96,44 @@ async def test_location_and_photo_reach_the_handlers_as_incoming(
         assert photo.text == ""
         # Reports fetch the bytes later, through the channel.
         assert await channel_of(runner).download(photo.media) == jpeg
-    assert ("getFile", {"file_id": "AgACAgphoto1"}) in fake.calls
+    assert ("getFile", {"file_id": "AgACAgphoto1"}) in tg_api.calls
 
 
 async def test_a_group_that_is_not_the_room_gets_one_line_and_is_left(
-        tmp_path: Path, fake: FakeTelegram) -> None:
-    async with running(tmp_path, fake, moderators_chat_id="-1009990001",
+        tmp_path: Path, tg_api: FakeTelegram) -> None:
+    async with running(tmp_path, tg_api, moderators_chat_id="-1009990001",
                        moderators=["5550009"]):
-        stranger = TgPerson(fake, 5550004, "es", chat_id=-1001234567, chat_type="supergroup")
+        stranger = TgPerson(tg_api, 5550004, "es", chat_id=-1001234567, chat_type="supergroup")
         [refusal] = await stranger.say("/start")
         assert refusal.text == "Solo hablo en chats privados. Escríbame directamente, por favor."
         assert refusal.reply_markup is None
-        await fake.wait_until(lambda: "-1001234567" in fake.left_chats)
+        await tg_api.wait_until(lambda: "-1001234567" in tg_api.left_chats)
 
         # A moderator adding the bot to the wrong group learns the id to configure.
-        moderator = fake.user(5550009, language_code="en")
-        await fake.push(fake.update(my_chat_member=fake.member_update(
+        moderator = tg_api.user(5550009, language_code="en")
+        await tg_api.push(tg_api.update(my_chat_member=tg_api.member_update(
             -1002222, "group", moderator)))
-        [note] = await fake.wait_sent(-1002222, 1)
+        [note] = await tg_api.wait_sent(-1002222, 1)
         assert 'moderators_chat_id = "-1002222"' in note.text
-        await fake.wait_until(lambda: "-1002222" in fake.left_chats)
-    assert fake.left_chats == ["-1001234567", "-1002222"]
-    assert len(fake.sent["-1001234567"]) == 1
+        await tg_api.wait_until(lambda: "-1002222" in tg_api.left_chats)
+    assert tg_api.left_chats == ["-1001234567", "-1002222"]
+    assert len(tg_api.sent["-1001234567"]) == 1
 
 
-async def test_moderators_room_is_served_and_chatter_is_ignored(tmp_path: Path,
-                                                                fake: FakeTelegram) -> None:
+async def test_moderators_room_is_served_and_chatter_is_ignored(
+        tmp_path: Path, tg_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
     room = -1009990001
-    async with running(tmp_path, fake, moderators_chat_id=str(room), moderators=["5550009"]) \
+    async with running(tmp_path, tg_api, moderators_chat_id=str(room), moderators=["5550009"]) \
             as runner:
-        seen: list[Incoming] = []
-        process = runner.app.process
-
-        async def spy(msg: Incoming) -> None:
-            seen.append(msg)
-            await process(msg)
-
-        runner.app.process = spy  # type: ignore[method-assign]
-        mod = TgPerson(fake, 5550009, "en", chat_id=room, chat_type="supergroup")
-        other = TgPerson(fake, 5550010, "en", chat_id=room, chat_type="supergroup")
-        await fake.push(fake.update(message=other.message("lunch anyone?")))
+        seen = record_handled(monkeypatch)
+        mod = TgPerson(tg_api, 5550009, "en", chat_id=room, chat_type="supergroup")
+        other = TgPerson(tg_api, 5550010, "en", chat_id=room, chat_type="supergroup")
+        await tg_api.push(tg_api.update(message=other.message("lunch anyone?")))
         [welcome] = await mod.say("/start@CompaTestBot")
         assert welcome.data == ["lang:set:en", "lang:set:es"]
         [menu] = await mod.choose("English")
         assert menu.method == "editMessageText"
-    assert fake.left_chats == []
+    assert tg_api.left_chats == []
     # The chatter never reached the router; the command and the press did, as the moderator.
     assert [m.text or m.button_id for m in seen] == ["/start", "lang:set:en"]
     assert all(m.address.chat_id == str(room) and m.user_id == "5550009" and m.is_group
@@ -168,13 +141,13 @@ async def test_moderators_room_is_served_and_chatter_is_ignored(tmp_path: Path,
     assert runner.app.role_for("telegram", seen[0].actor) == "moderator"
 
 
-async def test_long_reply_is_split_on_paragraphs(tmp_path: Path, fake: FakeTelegram) -> None:
+async def test_long_reply_is_split_on_paragraphs(tmp_path: Path, tg_api: FakeTelegram) -> None:
     paragraphs = [f"Paragraph {i}: " + "palabra " * 300 for i in range(6)]
-    async with running(tmp_path, fake) as runner:
+    async with running(tmp_path, tg_api) as runner:
         result = await channel_of(runner).send(Address("telegram", "5550005"),
                                                Reply("\n\n".join(paragraphs)))
         assert result.ok
-        sent = await fake.wait_sent(5550005, 2)
+        sent = await tg_api.wait_sent(5550005, 2)
     assert len(sent) >= 2 and all(len(s.text) <= 4096 for s in sent)
     assert all(s.text.startswith("Paragraph ") for s in sent)
     assert "\n\n".join(s.text for s in sent).split() == "\n\n".join(paragraphs).split()
@@ -182,25 +155,25 @@ async def test_long_reply_is_split_on_paragraphs(tmp_path: Path, fake: FakeTeleg
 
 
 async def test_polling_removes_a_webhook_and_logs_no_chat_id_or_text(
-        tmp_path: Path, fake: FakeTelegram, caplog: pytest.LogCaptureFixture,
+        tmp_path: Path, tg_api: FakeTelegram, caplog: pytest.LogCaptureFixture,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "old-secret")
-    fake.webhook = {"url": "https://old.example.org/hook", "secret_token": "x"}
+    tg_api.webhook = {"url": "https://old.example.org/hook", "secret_token": "x"}
     stream = io.StringIO()
     handler = setup_logging("DEBUG", stream)
     caplog.set_level(logging.DEBUG)
     try:
-        async with running(tmp_path, fake, mode="webhook", webhook_url="https://x.example/h",
+        async with running(tmp_path, tg_api, mode="webhook", webhook_url="https://x.example/h",
                            polling=True) as _runner:
-            ana = TgPerson(fake, 7700123456, "es")
+            ana = TgPerson(tg_api, 7700123456, "es")
             await ana.say("/start")
             await ana.choose("Español")
-            fake.fail("sendMessage", 500, chat_id=7700123456)
-            await fake.push(fake.update(message=ana.message("canary-texto-Qx7")))
-            await fake.wait_until(lambda: sum(m == "sendMessage" for m in fake.methods()) >= 2)
+            tg_api.fail("sendMessage", 500, chat_id=7700123456)
+            await tg_api.push(tg_api.update(message=ana.message("canary-texto-Qx7")))
+            await tg_api.wait_until(lambda: sum(m == "sendMessage" for m in tg_api.methods()) >= 2)
     finally:
         logging.getLogger().removeHandler(handler)
-    assert fake.webhook is None and "deleteWebhook" in fake.methods()
+    assert tg_api.webhook is None and "deleteWebhook" in tg_api.methods()
     logged = stream.getvalue() + caplog.text
     assert "reply not delivered" in logged
     for secret in ("7700123456", "canary-texto-Qx7", "Ana", TOKEN):
@@ -208,24 +181,17 @@ async def test_polling_removes_a_webhook_and_logs_no_chat_id_or_text(
 
 
 async def test_one_persons_press_and_text_keep_their_order(
-        tmp_path: Path, fake: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
-    async with running(tmp_path, fake):
-        ana = TgPerson(fake, 5550006, "es")
+        tmp_path: Path, tg_api: FakeTelegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running(tmp_path, tg_api):
+        ana = TgPerson(tg_api, 5550006, "es")
         [welcome] = await ana.say("/start")
-        order: list[str] = []
-        handle = App.handle
-
-        async def spy(self: App, msg: Incoming) -> list[Reply]:
-            order.append(msg.button_id or msg.text)
-            return await handle(self, msg)
-
-        monkeypatch.setattr(App, "handle", spy)
+        seen = record_handled(monkeypatch)
         # Both arrive in one getUpdates answer and are processed concurrently.
-        await fake.push(
-            fake.update(callback_query=fake.callback(ana.chat_id, welcome.message_id,
+        await tg_api.push(
+            tg_api.update(callback_query=tg_api.callback(ana.chat_id, welcome.message_id,
                                                      "lang:set:es", sender=ana.user)),
-            fake.update(message=ana.message("/ayuda")))
-        [menu, helped] = (await fake.wait_sent(ana.chat_id, 3))[1:]
-    assert order == ["lang:set:es", "/ayuda"]
+            tg_api.update(message=ana.message("/ayuda")))
+        [menu, helped] = (await tg_api.wait_sent(ana.chat_id, 3))[1:]
+    assert [m.button_id or m.text for m in seen] == ["lang:set:es", "/ayuda"]
     assert "Conozca sus derechos" in menu.labels
     assert "/cancelar" in helped.text

@@ -10,30 +10,23 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import App
-from bot.messages import Incoming, Reply
+from bot.messages import Incoming
 from bot.runner import Runner
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, TgPerson, running
+from tests.fakes.telegram_api import FakeTelegram
+from tests.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, TgPerson, record_handled, running
 
 HOOK = "/telegram/hook"
 
 
 @pytest.fixture(autouse=True)
-def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
 
 @pytest.fixture
-async def runner(tmp_path: Path, fake: FakeTelegram) -> AsyncIterator[Runner]:
-    async with running(tmp_path, fake, mode="webhook", webhook_url=WEBHOOK_URL) as started:
+async def runner(tmp_path: Path, tg_api: FakeTelegram) -> AsyncIterator[Runner]:
+    async with running(tmp_path, tg_api, mode="webhook", webhook_url=WEBHOOK_URL) as started:
         yield started
 
 
@@ -46,16 +39,7 @@ async def web(runner: Runner) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def handled(runner: Runner, monkeypatch: pytest.MonkeyPatch) -> list[Incoming]:
-    """Every Incoming that reached the handlers."""
-    seen: list[Incoming] = []
-    handle = App.handle
-
-    async def spy(self: App, msg: Incoming) -> list[Reply]:
-        seen.append(msg)
-        return await handle(self, msg)
-
-    monkeypatch.setattr(App, "handle", spy)
-    return seen
+    return record_handled(monkeypatch)
 
 
 async def post(web: httpx.AsyncClient, body: Any,
@@ -69,40 +53,40 @@ async def post(web: httpx.AsyncClient, body: Any,
 
 
 async def test_run_registers_the_webhook_with_its_secret(runner: Runner,
-                                                         fake: FakeTelegram) -> None:
-    assert fake.webhook == {"url": WEBHOOK_URL, "secret_token": WEBHOOK_SECRET,
+                                                         tg_api: FakeTelegram) -> None:
+    assert tg_api.webhook == {"url": WEBHOOK_URL, "secret_token": WEBHOOK_SECRET,
                             "allowed_updates": ["message", "callback_query", "my_chat_member"]}
-    assert "getUpdates" not in fake.methods()
+    assert "getUpdates" not in tg_api.methods()
 
 
-async def test_a_conversation_over_the_webhook(web: httpx.AsyncClient, fake: FakeTelegram,
+async def test_a_conversation_over_the_webhook(web: httpx.AsyncClient, tg_api: FakeTelegram,
                                                runner: Runner) -> None:
-    ana = TgPerson(fake, 5550101, "es")
-    response = await post(web, fake.update(message=ana.message("/start")))
+    ana = TgPerson(tg_api, 5550101, "es")
+    response = await post(web, tg_api.update(message=ana.message("/start")))
     assert response.status_code == 200
-    [welcome] = await fake.wait_sent(ana.chat_id, 1)
+    [welcome] = await tg_api.wait_sent(ana.chat_id, 1)
     assert welcome.data == ["lang:set:es", "lang:set:en"]
-    press = fake.update(callback_query=fake.callback(ana.chat_id, welcome.message_id,
+    press = tg_api.update(callback_query=tg_api.callback(ana.chat_id, welcome.message_id,
                                                      "lang:set:es", sender=ana.user))
     assert (await post(web, press)).status_code == 200
-    [_, menu] = await fake.wait_sent(ana.chat_id, 2)
+    [_, menu] = await tg_api.wait_sent(ana.chat_id, 2)
     assert menu.method == "editMessageText" and "Conozca sus derechos" in menu.labels
-    await fake.wait_until(lambda: len(fake.callback_answers) == 1)
+    await tg_api.wait_until(lambda: len(tg_api.callback_answers) == 1)
 
 
 async def test_missing_or_wrong_secret_is_403_and_nothing_runs(
-        web: httpx.AsyncClient, fake: FakeTelegram, handled: list[Incoming]) -> None:
-    ana = TgPerson(fake, 5550102, "es")
+        web: httpx.AsyncClient, tg_api: FakeTelegram, handled: list[Incoming]) -> None:
+    ana = TgPerson(tg_api, 5550102, "es")
     for secret in (None, "", "wrong", WEBHOOK_SECRET + "x", WEBHOOK_SECRET[:-1],
                    "ñandú".encode()):
-        response = await post(web, fake.update(message=ana.message("/start")), secret)
+        response = await post(web, tg_api.update(message=ana.message("/start")), secret)
         assert response.status_code == 403, secret
     # A good update from someone else goes through; the forged ones never reached a handler.
-    bob = TgPerson(fake, 5550103, "en")
-    assert (await post(web, fake.update(message=bob.message("/start")))).status_code == 200
-    await fake.wait_sent(bob.chat_id, 1)
+    bob = TgPerson(tg_api, 5550103, "en")
+    assert (await post(web, tg_api.update(message=bob.message("/start")))).status_code == 200
+    await tg_api.wait_sent(bob.chat_id, 1)
     assert [m.address.chat_id for m in handled] == ["5550103"]
-    assert fake.sent[str(ana.chat_id)] == []
+    assert tg_api.sent[str(ana.chat_id)] == []
 
 
 @pytest.mark.parametrize("raw", [
@@ -118,16 +102,16 @@ async def test_malformed_bodies_are_400(web: httpx.AsyncClient, raw: bytes,
 
 
 async def test_duplicate_update_ids_are_handled_once(web: httpx.AsyncClient,
-                                                     fake: FakeTelegram,
+                                                     tg_api: FakeTelegram,
                                                      handled: list[Incoming]) -> None:
-    ana = TgPerson(fake, 5550104, "es")
-    update = fake.update(message=ana.message("/start"))
+    ana = TgPerson(tg_api, 5550104, "es")
+    update = tg_api.update(message=ana.message("/start"))
     for _ in range(3):
         assert (await post(web, update)).status_code == 200
-    assert (await post(web, fake.update(message=ana.message("hola")))).status_code == 200
-    await fake.wait_sent(ana.chat_id, 2)
+    assert (await post(web, tg_api.update(message=ana.message("hola")))).status_code == 200
+    await tg_api.wait_sent(ana.chat_id, 2)
     assert [m.text for m in handled] == ["/start", "hola"]
-    assert len(fake.sent[str(ana.chat_id)]) == 2
+    assert len(tg_api.sent[str(ana.chat_id)]) == 2
 
 
 async def test_healthz_and_other_paths(web: httpx.AsyncClient) -> None:
