@@ -201,7 +201,7 @@ def _validate(cfg: Config, problems: list[str]) -> None:
 _HTTP_URL = re.compile(r"^https?://[^/\s]+")
 
 
-def check_telegram(cfg: Config, problems: list[str]) -> None:
+def _check_telegram(cfg: Config, problems: list[str]) -> None:
     """[channels.telegram]: shapes always; the token (and webhook needs) when enabled."""
     tg = cfg.channels.telegram
     where = "channels.telegram"
@@ -235,7 +235,7 @@ def check_telegram(cfg: Config, problems: list[str]) -> None:
 
 
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).
-_VALIDATORS: list[Any] = [check_telegram]
+_VALIDATORS: list[Any] = [_check_telegram]
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

@@ -68,9 +68,10 @@ class TgPerson:
     """One person (or one person in a group) talking to the bot through the fake server."""
 
     def __init__(self, fake: FakeTelegram, user_id: int, language_code: str | None = "es", *,
-                 chat_id: int | None = None, chat_type: str = "private") -> None:
+                 chat_id: int | None = None, chat_type: str = "private", name: str = "Ana",
+                 username: str | None = None) -> None:
         self.fake = fake
-        self.user = fake.user(user_id, language_code=language_code)
+        self.user = fake.user(user_id, name, language_code, username)
         self.chat_id = chat_id if chat_id is not None else user_id
         self.chat_type = chat_type
 

@@ -228,10 +228,11 @@ class FakeTelegram:
         return user
 
     @staticmethod
-    def chat(chat_id: int, chat_type: str = "private", title: str = "Room") -> dict[str, Any]:
+    def chat(chat_id: int, chat_type: str = "private", title: str = "Room",
+             first_name: str = "Ana") -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
-            chat["first_name"] = "Ana"
+            chat["first_name"] = first_name
         else:
             chat["title"] = title
         return chat
@@ -243,7 +244,8 @@ class FakeTelegram:
         sender = sender or self.user(chat_id)
         message: dict[str, Any] = {
             "message_id": next(self._ids), "date": int(time.time()),
-            "chat": self.chat(chat_id, chat_type), "from": sender, **extra,
+            "chat": self.chat(chat_id, chat_type, first_name=sender["first_name"]),
+            "from": sender, **extra,
         }
         if text is not None:
             message["text"] = text
