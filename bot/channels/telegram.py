@@ -2,10 +2,10 @@
 
 PTB does the HTTP and update bookkeeping; one `TypeHandler` hands every update to
 `telegram_codec.classify`, and what comes out goes through `App.process` like any console line.
-Callback queries are answered before anything else (the spinner stops even if a handler fails);
-a menu reply to a press edits the pressed message in place (`Reply.replace`). Groups other than
-the moderators' room get one line and are left. `send` never raises for platform errors: it
-returns a `SendResult` the alert dispatcher can act on.
+Callback queries are always answered, alongside processing (the spinner stops even if a
+handler fails); a menu reply to a press edits the pressed message in place (`Reply.replace`).
+Groups other than the moderators' room get one line and are left. `send` never raises for
+platform errors: it returns a `SendResult` the alert dispatcher can act on.
 
 Nothing here logs a chat id, a name or a text; PTB's and httpx's own loggers are turned down by
 bot/logs.py (httpx would log URLs with the bot token).
