@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 from dataclasses import dataclass, field
@@ -241,8 +242,44 @@ def _validate_whatsapp(cfg: Config, problems: list[str]) -> None:
                             "is not set (WhatsApp cannot start without it)")
 
 
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+
+
+def _check_telegram(cfg: Config, problems: list[str]) -> None:
+    """[channels.telegram]: shapes always; the token (and webhook needs) when enabled."""
+    tg = cfg.channels.telegram
+    where = "channels.telegram"
+    if tg.mode not in ("polling", "webhook"):
+        problems.append(f"{where}.mode: must be 'polling' or 'webhook'")
+    if not _HTTP_URL.match(tg.api_base_url):
+        problems.append(f"{where}.api_base_url: must be an http(s) URL")
+    if tg.moderators_chat_id and not re.fullmatch(r"-?\d+", tg.moderators_chat_id):
+        problems.append(f"{where}.moderators_chat_id: must be a numeric chat id (groups are "
+                        "negative)")
+    for i, user_id in enumerate(tg.moderators):
+        if not user_id.isdigit():
+            problems.append(f"{where}.moderators[{i}]: must be a numeric Telegram user id")
+    if not tg.enabled:
+        return
+    if secret(tg.token_env) is None:
+        problems.append(f"{where}.token_env: set the environment variable {tg.token_env} to "
+                        "the bot token from BotFather")
+    if tg.mode != "webhook":
+        return
+    if not _HTTP_URL.match(tg.webhook_url):
+        problems.append(f"{where}.webhook_url: webhook mode needs the public https:// address "
+                        "Telegram posts to")
+    hook_secret = secret(tg.webhook_secret_env)
+    if hook_secret is None:
+        problems.append(f"{where}.webhook_secret_env: set the environment variable "
+                        f"{tg.webhook_secret_env} to a random secret for webhook mode")
+    elif not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", hook_secret):
+        problems.append(f"{where}.webhook_secret_env: the secret in {tg.webhook_secret_env} "
+                        "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+
+
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).
-_VALIDATORS: list[Any] = [_validate_whatsapp]
+_VALIDATORS: list[Any] = [_check_telegram, _validate_whatsapp]
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

@@ -60,6 +60,10 @@ def split_text(text: str, limit: int) -> list[str]:
     return [text] if len(text) <= limit else paginate(text, limit)
 
 
+class MediaError(Exception):
+    """A platform could not hand over a file a person sent (expired, too large, network)."""
+
+
 class Channel(Protocol):
     name: str
     limits: Limits
