@@ -24,7 +24,7 @@ console: install
 	$(BIN)/compa console
 
 lint: install
-	$(BIN)/ruff check bot handlers alerts tests bench
+	$(BIN)/ruff check bot handlers alerts tests $(wildcard bench)
 
 typecheck: install
 	$(BIN)/mypy
