@@ -119,50 +119,14 @@ def _parse(data: dict[str, Any], where: str, problems: list[str]) -> list[Region
     max_km = data.get("max_distance_km", 50)
     if isinstance(max_km, bool) or not isinstance(max_km, (int, float)) or max_km <= 0:
         problems.append(f"{where}: max_distance_km must be a positive number")
-    regions, seen = [], set()
+    regions: list[Region] = []
     for i, item in enumerate(raw):
-        at = f"{where}: regions[{i}]"
-        if not isinstance(item, dict):
-            problems.append(f"{at}: must be a table")
+        region = _parse_region(item, f"{where}: regions[{i}]", problems)
+        if region is None:
             continue
-        rid = item.get("id")
-        if not isinstance(rid, str) or not _ID.match(rid):
-            problems.append(f"{at}: id must be a-z, 0-9 and '-'")
-            continue
-        at = f"{where}: region {rid!r}"
-        if rid in seen:
-            problems.append(f"{at}: duplicate id")
-        seen.add(rid)
-        names, areas = {}, {}
-        for locale in LOCALES:
-            name, area = item.get(locale), item.get(f"area_{locale}", "")
-            if not isinstance(name, str) or not name.strip():
-                problems.append(f"{at}: missing {locale} name")
-            elif len(name) > NAME_LIMIT:
-                problems.append(f"{at}: {locale} name is over {NAME_LIMIT} characters")
-            else:
-                names[locale] = name
-            if not isinstance(area, str) or len(area) > AREA_LIMIT:
-                problems.append(f"{at}: area_{locale} must be text of at most {AREA_LIMIT}")
-            else:
-                areas[locale] = area
-        lat, lon = item.get("lat"), item.get("lon")
-        if not isinstance(lat, (int, float)) or isinstance(lat, bool) or not -90 <= lat <= 90:
-            problems.append(f"{at}: lat must be a number from -90 to 90")
-            lat = 0.0
-        if not isinstance(lon, (int, float)) or isinstance(lon, bool) \
-                or not -180 <= lon <= 180:
-            problems.append(f"{at}: lon must be a number from -180 to 180")
-            lon = 0.0
-        aliases = item.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            problems.append(f"{at}: aliases must be a list of strings")
-            aliases = []
-        unknown = set(item) - {"id", "lat", "lon", "aliases", *LOCALES,
-                               *(f"area_{loc}" for loc in LOCALES)}
-        for key in sorted(unknown):
-            problems.append(f"{at}: unknown key {key!r}")
-        regions.append(Region(rid, names, areas, float(lat), float(lon), tuple(aliases)))
+        if any(r.id == region.id for r in regions):
+            problems.append(f"{where}: region {region.id!r}: duplicate id")
+        regions.append(region)
     owners: dict[str, str] = {}
     for region in regions:
         for text in {_strip_filler(t) for t in (region.id, *region.names.values(),
@@ -171,3 +135,46 @@ def _parse(data: dict[str, Any], where: str, problems: list[str]) -> list[Region
             if other != region.id:
                 problems.append(f"{where}: {text!r} names both {other!r} and {region.id!r}")
     return regions
+
+
+def _number(value: Any, low: float, high: float) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if low <= value <= high else None
+
+
+def _parse_region(item: Any, at: str, problems: list[str]) -> Region | None:
+    if not isinstance(item, dict):
+        problems.append(f"{at}: must be a table")
+        return None
+    rid = item.get("id")
+    if not isinstance(rid, str) or not _ID.match(rid):
+        problems.append(f"{at}: id must be a-z, 0-9 and '-'")
+        return None
+    at = at.rsplit(": ", 1)[0] + f": region {rid!r}"
+    names, areas = {}, {}
+    for locale in LOCALES:
+        name, area = item.get(locale), item.get(f"area_{locale}", "")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(f"{at}: missing {locale} name")
+        elif len(name) > NAME_LIMIT:
+            problems.append(f"{at}: {locale} name is over {NAME_LIMIT} characters")
+        else:
+            names[locale] = name
+        if not isinstance(area, str) or len(area) > AREA_LIMIT:
+            problems.append(f"{at}: area_{locale} must be text of at most {AREA_LIMIT}")
+        else:
+            areas[locale] = area
+    lat, lon = _number(item.get("lat"), -90, 90), _number(item.get("lon"), -180, 180)
+    if lat is None:
+        problems.append(f"{at}: lat must be a number from -90 to 90")
+    if lon is None:
+        problems.append(f"{at}: lon must be a number from -180 to 180")
+    aliases = item.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        problems.append(f"{at}: aliases must be a list of strings")
+        aliases = []
+    known = {"id", "lat", "lon", "aliases", *LOCALES, *(f"area_{loc}" for loc in LOCALES)}
+    for key in sorted(set(item) - known):
+        problems.append(f"{at}: unknown key {key!r}")
+    return Region(rid, names, areas, lat or 0.0, lon or 0.0, tuple(aliases))
