@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import aiosqlite
 
+from alerts.limits import FloodBreaker, ReportLimiter
 from alerts.models import (
     Agents,
     Decision,
@@ -58,8 +59,6 @@ def _address_text(address: Address) -> str:
 
 class ReportService:
     def __init__(self, db: Database, privacy: Privacy, config: Config, regions: Regions) -> None:
-        from alerts.limits import FloodBreaker, ReportLimiter
-
         self.db = db
         self.privacy = privacy
         self.config = config
