@@ -104,24 +104,25 @@ def _usage(ctx: Context) -> str:
 @router.command("verificar", "verify")
 async def verify_command(ctx: Context, msg: Incoming) -> list[Reply]:
     """/verificar N: confirms report N (the same as its card's Confirm button)."""
-    if not is_moderator(ctx):
-        return await refuse(ctx, "command:verify")
-    number = _number(msg.args)
-    if number is None:
-        return [Reply(_usage(ctx))]
-    return await _decide(ctx, msg, number, Decision.CONFIRM)
+    return await _typed_decision(ctx, msg, Decision.CONFIRM, "command:verify")
 
 
 @router.command("descartar", "reject")
 async def reject_command(ctx: Context, msg: Incoming) -> list[Reply]:
     """/descartar N reason: closes report N as a false alarm, with an optional reason."""
+    return await _typed_decision(ctx, msg, Decision.FALSE_ALARM, "command:reject")
+
+
+async def _typed_decision(ctx: Context, msg: Incoming, decision: Decision, what: str
+                          ) -> list[Reply]:
+    """A decision typed as "/command N [reason]"."""
     if not is_moderator(ctx):
-        return await refuse(ctx, "command:reject")
+        return await refuse(ctx, what)
     number = _number(msg.args)
     if number is None:
         return [Reply(_usage(ctx))]
-    reason = msg.args.split(maxsplit=1)[1] if len(msg.args.split(maxsplit=1)) == 2 else ""
-    return await _decide(ctx, msg, number, Decision.FALSE_ALARM, reason)
+    reason = msg.args.split(maxsplit=1)[1:]
+    return await _decide(ctx, msg, number, decision, reason[0] if reason else "")
 
 
 @router.button("mod")
