@@ -120,12 +120,42 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ModerationConfig:
+    # Different moderators who must confirm a report before it counts as verified.
+    verifications_required: int = 2
+    # Per channel, id → role, for roles beyond a channel's `moderators` list (verifiers).
+    roles: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    max_per_person_per_hour: int = 3
+    flood_reports_per_hour: int = 20
+    allow_photos: bool = False
+    photo_max_bytes: int = 10_000_000
+    details_max_chars: int = 400
+    similar_window_minutes: int = 60
+    regions_file: str = ""
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    undecided_report_hours: int = 72
+    decided_report_days: int = 30
+    audit_days: int = 180
+    followup_hours: int = 24
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -280,6 +310,38 @@ def _check_telegram(cfg: Config, problems: list[str]) -> None:
 
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).
 _VALIDATORS: list[Any] = [_check_telegram, _validate_whatsapp]
+
+MODERATOR_ROLES = ("verifier", "publisher", "admin")
+
+
+def _validate_reports(cfg: Config, problems: list[str]) -> None:
+    positive = {
+        "moderation.verifications_required": cfg.moderation.verifications_required,
+        "reports.max_per_person_per_hour": cfg.reports.max_per_person_per_hour,
+        "reports.flood_reports_per_hour": cfg.reports.flood_reports_per_hour,
+        "reports.photo_max_bytes": cfg.reports.photo_max_bytes,
+        "reports.details_max_chars": cfg.reports.details_max_chars,
+        "reports.similar_window_minutes": cfg.reports.similar_window_minutes,
+        "retention.undecided_report_hours": cfg.retention.undecided_report_hours,
+        "retention.decided_report_days": cfg.retention.decided_report_days,
+        "retention.audit_days": cfg.retention.audit_days,
+        "retention.followup_hours": cfg.retention.followup_hours,
+    }
+    for where, value in positive.items():
+        if value <= 0:
+            problems.append(f"{where}: must be positive")
+    channels = {f.name for f in dataclasses.fields(ChannelsConfig)}
+    for channel, table in cfg.moderation.roles.items():
+        if channel not in channels:
+            problems.append(f"moderation.roles.{channel}: unknown channel "
+                            f"(one of {', '.join(sorted(channels))})")
+        for actor, role in table.items():
+            if role not in MODERATOR_ROLES:
+                problems.append(f"moderation.roles.{channel}.{actor}: role must be one of "
+                                f"{', '.join(MODERATOR_ROLES)}")
+
+
+_VALIDATORS.append(_validate_reports)
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

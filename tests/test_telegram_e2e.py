@@ -139,7 +139,7 @@ async def test_moderators_room_is_served_and_chatter_is_ignored(
     assert [m.text or m.button_id for m in seen] == ["/start", "lang:set:en"]
     assert all(m.address.chat_id == str(room) and m.user_id == "5550009" and m.is_group
                for m in seen)
-    assert runner.app.role_for("telegram", seen[0].actor) == "moderator"
+    assert runner.app.role_for("telegram", seen[0].actor) == "verifier"
 
 
 async def test_long_reply_is_split_on_paragraphs(tmp_path: Path, tg_api: FakeTelegram) -> None:

@@ -63,7 +63,7 @@ async def test_whatsapp_moderators_match_however_the_number_is_written(
     config = make_config(tmp_path, channels={"whatsapp": {"moderators": ["+1 (828) 555-0199"]}})
     async with Harness.open(tmp_path, config) as h:
         chat_id = ids.encode("18285550199", "US.5")
-        assert h.app.role_for("whatsapp", chat_id) == "moderator"
+        assert h.app.role_for("whatsapp", chat_id) == "verifier"
         assert h.app.role_for("whatsapp", "18285550100") == "person"
 
 

@@ -259,7 +259,7 @@ class TelegramChannel:
             t = i18n.translator(i18n.negotiate(event.locale_hint,
                                                self.app.config.bot.default_locale))
             moderator = event.by is not None \
-                and self.app.role_for(self.name, event.by) == "moderator"
+                and self.app.role_for(self.name, event.by) != "person"
             text = t(REFUSAL_TO_MODERATOR, chat_id=event.chat_id) if moderator else t(REFUSAL)
             await self._quietly(self.bot.send_message(chat, text))
         await self._quietly(self.bot.leave_chat(chat))
