@@ -95,8 +95,41 @@ async def create(app: App, *, region: str, kind: str, note: str, actor: str,
     return Published(alert_id, status, recipients)
 
 
-async def confirm(app: App, alert_id: int, actor: str) -> Published:
-    """The second publisher's confirmation: publishes and fans out in one transaction."""
+async def draft_from_report(app: App, *, report_id: int, region: str, kind: str,
+                            observed: int | None, actor: str) -> int:
+    """A verified report becomes a draft alert that the moderators preview and publish."""
+    now = app.clock.now()
+    async with app.db.write() as conn:
+        async with conn.execute(
+                "SELECT id FROM alerts WHERE report_id = ? AND type = 'alert'",
+                (report_id,)) as cur:
+            existing = await cur.fetchone()
+        if existing is not None:
+            return int(existing[0])
+        return await outbox.insert_alert(
+            conn, type_=MessageType.ALERT, status=AlertStatus.DRAFT, now=now,
+            expires=_expires(app, now), region=region, kind=kind,
+            critical=kind in app.config.alerts.critical_kinds, report_id=report_id,
+            drill=app.config.alerts.drill, created_by=actor, observed=observed)
+
+
+async def set_note(app: App, alert_id: int, note: str) -> None:
+    """Edits the note of an alert that has not gone out yet."""
+    note = check_note(note) if note else ""
+    sealed = app.privacy.seal_text(note, f"alert-note:{alert_id}") if note else None
+    changed = await app.db.execute(
+        "UPDATE alerts SET note_sealed = ? WHERE id = ? AND type = 'alert' AND status IN (?, ?)",
+        (sealed, alert_id, str(AlertStatus.DRAFT), str(AlertStatus.AWAITING_CONFIRMATION)))
+    if not changed:
+        raise PublishError("Alert #{n} has already gone out or was cancelled.", n=alert_id)
+
+
+async def confirm(app: App, alert_id: int, actor: str,
+                  progress_to: Address | None = None) -> Published:
+    """Publishes a draft (from a report two people verified) or confirms a direct alert (a
+    different publisher must): the status change and the fan-out are one transaction."""
+    from alerts.progress import seal_address
+
     now = app.clock.now()
     async with app.db.write() as conn:
         async with conn.execute("SELECT * FROM alerts WHERE id = ? AND type = 'alert'",
@@ -104,14 +137,17 @@ async def confirm(app: App, alert_id: int, actor: str) -> Published:
             row = await cur.fetchone()
         if row is None:
             raise PublishError("There is no alert #{n}.", n=alert_id)
-        if row["status"] != AlertStatus.AWAITING_CONFIRMATION:
+        if row["status"] not in (AlertStatus.AWAITING_CONFIRMATION, AlertStatus.DRAFT):
             raise PublishError("Alert #{n} is not waiting for a confirmation.", n=alert_id)
-        if row["created_by"] == actor:
+        if row["status"] == AlertStatus.AWAITING_CONFIRMATION and row["created_by"] == actor:
             raise PublishError("You created alert #{n}: a different publisher must confirm it.",
                                n=alert_id)
+        if row["expires"] <= now:
+            raise PublishError("Alert #{n} has expired.", n=alert_id)
+        progress = seal_address(app, progress_to) if progress_to else row["progress_to_sealed"]
         await conn.execute(
             "UPDATE alerts SET status = 'published', published = ?, confirmed_by = ?,"
-            " expires = ? WHERE id = ?", (int(now), actor, int(_expires(app, now)), alert_id))
+            " progress_to_sealed = ? WHERE id = ?", (int(now), actor, progress, alert_id))
         recipients = await outbox.enqueue_region(conn, alert_id, row["region"], now,
                                                  bool(row["critical"]), _tz(app))
     _wake(app)
@@ -120,8 +156,9 @@ async def confirm(app: App, alert_id: int, actor: str) -> Published:
 
 async def cancel(app: App, alert_id: int) -> bool:
     changed = await app.db.execute(
-        "UPDATE alerts SET status = 'cancelled' WHERE id = ? AND status = ?",
-        (alert_id, str(AlertStatus.AWAITING_CONFIRMATION)))
+        "UPDATE alerts SET status = 'cancelled' WHERE id = ? AND type = 'alert'"
+        " AND status IN (?, ?)",
+        (alert_id, str(AlertStatus.AWAITING_CONFIRMATION), str(AlertStatus.DRAFT)))
     return changed > 0
 
 
@@ -143,7 +180,7 @@ async def follow_up(app: App, alert_id: int, type_: MessageType, note: str, acto
                                 (alert_id,)) as cur:
             original = await cur.fetchone()
         if original is None or original["status"] in (AlertStatus.AWAITING_CONFIRMATION,
-                                                       AlertStatus.CANCELLED):
+                                                       AlertStatus.CANCELLED, AlertStatus.DRAFT):
             raise PublishError("There is no published alert #{n}.", n=alert_id)
         if original["status"] in (AlertStatus.CLEARED, AlertStatus.RETRACTED):
             raise PublishError("Alert #{n} is already closed.", n=alert_id)
@@ -177,7 +214,7 @@ async def expire(app: App) -> int:
             " (SELECT id FROM alerts WHERE expires <= ?)", (now,))
         cur = await conn.execute(
             "UPDATE alerts SET status = 'expired' WHERE type = 'alert' AND expires <= ?"
-            " AND status IN ('published', 'awaiting_confirmation')", (now,))
+            " AND status IN ('published', 'awaiting_confirmation', 'draft')", (now,))
         return cur.rowcount
 
 

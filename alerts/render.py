@@ -13,20 +13,18 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, format_timedelta
 
+from alerts.models import KIND_LABELS as REPORT_KIND_LABELS
+from alerts.models import Kind
 from alerts.status import MessageType
 from bot.i18n import N_, Translate
 
 if TYPE_CHECKING:
     from bot.app import App
 
-KIND_LABELS = {
-    "checkpoint": N_("Checkpoint"),
-    "agents": N_("ICE agents seen"),
-    "raid": N_("Raid"),
-    "arrest": N_("Arrest"),
-    "other": N_("Immigration activity"),
-}
-ALERT_KINDS = tuple(KIND_LABELS)
+# The report kinds' labels, except that an alert about "Other" says what it is about.
+KIND_LABELS = {str(kind): label for kind, label in REPORT_KIND_LABELS.items()}
+KIND_LABELS[str(Kind.OTHER)] = N_("Immigration activity")
+ALERT_KINDS = tuple(str(kind) for kind in Kind)
 DRILL_PREFIX = "SIMULACRO / DRILL — "
 
 RegionName = Callable[[str, str], str]
@@ -37,10 +35,7 @@ def kind_label(t: Translate, kind: str | None) -> str:
 
 
 def region_label(app: App, code: str | None, locale: str) -> str:
-    namer = getattr(app, "region_name", None)
-    if code is None:
-        return ""
-    return str(namer(code, locale)) if callable(namer) else code.replace("-", " ").title()
+    return app.regions.name(code, locale) if code else ""
 
 
 def _when(app: App, observed: float, now: float, locale: str) -> str:
@@ -89,21 +84,26 @@ async def render(app: App, row: Any, pid: str, locale: str, now: float) -> str |
 
 def alert_body(app: App, t: Translate, row: Any, locale: str, now: float) -> str:
     observed = float(row["observed"] or row["published"] or row["created"])
+    return alert_text(app, t, locale, kind=row["kind"], region=row["region"],
+                      observed=observed, note=_note(app, row), number=row["id"], now=now)
+
+
+def alert_text(app: App, t: Translate, locale: str, *, kind: str, region: str,
+               observed: float, note: str, number: int, now: float) -> str:
     lines = [
-        t("🚨 {kind} in {region}", kind=kind_label(t, row["kind"]),
-          region=region_label(app, row["region"], locale)),
+        t("🚨 {kind} in {region}", kind=kind_label(t, kind),
+          region=region_label(app, region, locale)),
         t("Reported {when}. Verified by volunteers.", when=_when(app, observed, now, locale)),
     ]
-    note = _note(app, row)
     if note:
         lines.append(note)
     lines += [
         t("What to do: do not open the door, stay silent, do not sign anything. Avoid the "
           "area if you can, and do not share rumours."),
         t("📞 Hotline: {hotline}", hotline=app.config.resources.hotline),
-        t("Alert #{n}. Send STOP to stop alerts.", n=row["id"]),
+        t("Alert #{n}. Send STOP to stop alerts.", n=number),
     ]
-    return "\n\n".join(lines[:2]) + "\n\n" + "\n\n".join(lines[2:])
+    return "\n\n".join(lines)
 
 
 async def digest_body(app: App, t: Translate, pid: str, locale: str, since: int, until: int

@@ -17,6 +17,7 @@ class MessageType(StrEnum):
 
 
 class AlertStatus(StrEnum):
+    DRAFT = "draft"              # prepared from a verified report; a publisher may send it
     AWAITING_CONFIRMATION = "awaiting_confirmation"  # a second publisher must confirm
     PUBLISHED = "published"      # deliveries written, going out
     CLEARED = "cleared"          # an all clear was sent

@@ -1,4 +1,5 @@
-"""Command line: `compa run | console | content check | db migrate | db status | keys init`."""
+"""Command line: `compa run | console | content check | db migrate | db status | keys init |
+audit verify`."""
 
 from __future__ import annotations
 
@@ -71,6 +72,40 @@ async def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _audit(args: argparse.Namespace) -> int:
+    from alerts.audit import AuditLog
+    from bot.app import DB_FILE
+    from bot.privacy import KeyError_, Privacy, load_keys
+    from bot.store import Database, DatabaseTooNew
+    from bot.store.migrations import current_version
+
+    config = _load_config(args.config)
+    path = config.data_dir / DB_FILE
+    if not path.exists():
+        print(f"compa: {path}: no database", file=sys.stderr)
+        return 2
+    try:
+        keys = load_keys(config.keys_path, config.privacy.pepper_env,
+                         config.privacy.seal_key_env, create=False)
+        db = await Database.open(path, run_migrations=False)
+    except (KeyError_, DatabaseTooNew) as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if await current_version(db.writer) < 2:
+            print("audit chain: empty (the database has no audit log yet)")
+            return 0
+        check = await AuditLog(db, Privacy(keys)).verify()
+    finally:
+        await db.close()
+    if check.ok:
+        print(f"audit chain: ok ({check.entries} entries)")
+        return 0
+    print(f"audit chain: BROKEN at entry {check.broken_at}: {check.reason} "
+          f"({check.entries} entries before it are intact)")
+    return 1
+
+
 def _content_check(args: argparse.Namespace) -> int:
     from bot.content import default_content_dir
     from bot.content_check import check_content
@@ -119,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["migrate", "status"])
     keys = sub.add_parser("keys", help="key tools")
     keys.add_argument("action", choices=["init"])
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit.add_argument("action", choices=["verify"],
+                       help="verify: walk the hash chain and report the first broken link")
     return parser
 
 
@@ -132,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         return _content_check(args)
     if args.cmd == "keys":
         return _keys(args)
+    if args.cmd == "audit":
+        return asyncio.run(_audit(args))
     return 2
 
 

@@ -10,10 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alerts import moderators
+from alerts.audit import AuditLog
+from alerts.regions import Regions, RegionsError
+from alerts.reports import ReportService
+from alerts.retention import purge
 from bot import privacy
-from bot.channels.base import Channel
+from bot.channels.base import Channel, person_key
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.content import Content, default_content_dir
 from bot.context import Context, Session
 from bot.i18n import I18n
@@ -39,6 +44,9 @@ class App:
     dispatcher: Dispatcher
     clock: Clock
     search: TopicIndex
+    regions: Regions
+    reports: ReportService
+    audit: AuditLog
     channels: dict[str, Channel] = field(default_factory=dict)
     # The alert fan-out (alerts.dispatcher.AlertDispatcher) once the runner has started it.
     alert_dispatcher: Any = None
@@ -56,24 +64,48 @@ class App:
         content_dir = Path(config.bot.content_dir) if config.bot.content_dir \
             else default_content_dir()
         content = Content.load(content_dir, config.resources)
+        try:
+            regions = Regions.load(Path(config.reports.regions_file) if config.reports.regions_file
+                                   else content_dir / "regions.toml")
+        except RegionsError as exc:
+            raise ConfigError(exc.problems) from None
         i18n = I18n()
+        clock = clock or SystemClock()
         db = await Database.open(data_dir / DB_FILE)
-        return cls(config=config, privacy=privacy.Privacy(keys), db=db, i18n=i18n,
-                   content=content, dispatcher=Dispatcher(ROUTERS), clock=clock or SystemClock(),
-                   search=TopicIndex(content))
+        sealer = privacy.Privacy(keys)
+        audit = AuditLog(db, sealer)
+        try:
+            await purge(db, audit, config, clock.now())
+        except BaseException:
+            await db.close()
+            raise
+        if moderators.count(config) < config.moderation.verifications_required:
+            log.warning("fewer moderators are configured than moderation.verifications_required:"
+                        " reports cannot be verified")
+        return cls(config=config, privacy=sealer, db=db, i18n=i18n, content=content,
+                   dispatcher=Dispatcher(ROUTERS), clock=clock, search=TopicIndex(content),
+                   regions=regions, reports=ReportService(db, sealer, config, regions),
+                   audit=audit)
+
+    async def purge(self) -> None:
+        """The retention purge (start-up and hourly)."""
+        await purge(self.db, self.audit, self.config, self.clock.now())
 
     async def close(self) -> None:
         await self.db.close()
 
     def role_for(self, channel: str, actor: str) -> str:
-        """"moderator" for the ids the channel's config lists, else "person"."""
-        channel_config = getattr(self.config.channels, channel, None)
-        if actor in getattr(channel_config, "moderators", ()):
-            return "moderator"
+        """"verifier", "publisher" or "admin" for the ids the config lists, else "person".
+
+        Ids are compared by person key, so a WhatsApp number matches however it is written."""
+        key = person_key(Address(channel, actor))
+        for moderator, role in moderators.roles_on(self.config, channel).items():
+            if person_key(Address(channel, moderator)) == key:
+                return role.value
         return "person"
 
     def pid_for(self, address: Address) -> str:
-        return self.privacy.pseudonym(address.channel, address.chat_id)
+        return self.privacy.pseudonym(address.channel, person_key(address))
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Runs one incoming message through the router; returns the replies to send."""
@@ -95,8 +127,9 @@ class App:
         session = Session(state=state)
         if data_sealed:
             session.data = json.loads(self.privacy.unseal(data_sealed, f"session:{pid}"))
-        if user.locale is None and session.state is None:
-            # Nobody has chosen a language yet: everything leads to the bilingual welcome.
+        if user.locale is None and session.state is None and user.role == "person":
+            # Nobody has chosen a language yet: everything leads to the bilingual welcome
+            # (not for moderators, whose first message may be a card's button).
             session.state = "start:language"
         locale = user.locale or self.i18n.negotiate(msg.locale_hint,
                                                     self.config.bot.default_locale)

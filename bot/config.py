@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 from dataclasses import dataclass, field
@@ -62,7 +63,9 @@ class ResourcesConfig:
 @dataclass(frozen=True)
 class ConsoleConfig:
     enabled: bool = True
-    moderators: tuple[str, ...] = ()
+    # The console is only reachable from this terminal, so by default two pretend moderators
+    # let a newcomer try the whole flow (see [moderation] roles: mod1 admin, mod2 publisher).
+    moderators: tuple[str, ...] = ("mod1", "mod2")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,19 @@ class TelegramConfig:
     moderators: tuple[str, ...] = ()
 
 
+# What can fill a WhatsApp template's {{1}}, {{2}}…: the message (on one line), or a resource.
+TEMPLATE_PARAMETERS = ("text", "org_name", "hotline")
+
+
+@dataclass(frozen=True)
+class WhatsAppTemplate:
+    """An approved message template, used outside the 24-hour window (alerts, digests)."""
+
+    name: str = ""
+    language: str = ""            # Meta's language code, e.g. "es", "es_MX", "en_US"
+    parameters: tuple[str, ...] = ("text",)
+
+
 @dataclass(frozen=True)
 class WhatsAppConfig:
     enabled: bool = False
@@ -85,7 +101,10 @@ class WhatsAppConfig:
     app_secret_env: str = "WHATSAPP_APP_SECRET"
     verify_token_env: str = "WHATSAPP_VERIFY_TOKEN"
     api_base_url: str = "https://graph.facebook.com"
+    webhook_path: str = "/whatsapp/webhook"
     moderators: tuple[str, ...] = ()
+    # Locale ("es", "en") → template; a locale without one falls back to the default locale's.
+    templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,35 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ModerationConfig:
+    # Different moderators who must confirm a report before it counts as verified.
+    verifications_required: int = 2
+    # Per channel, id → role, for roles beyond a channel's `moderators` list (verifiers).
+    roles: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {"console": {"mod1": "admin", "mod2": "publisher"}})
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    max_per_person_per_hour: int = 3
+    flood_reports_per_hour: int = 20
+    allow_photos: bool = False
+    photo_max_bytes: int = 10_000_000
+    details_max_chars: int = 400
+    similar_window_minutes: int = 60
+    regions_file: str = ""
+
+
+@dataclass(frozen=True)
+class RetentionConfig:
+    undecided_report_hours: int = 72
+    decided_report_days: int = 30
+    audit_days: int = 180
+    followup_hours: int = 24
+    alert_days: int = 30
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
@@ -141,6 +189,9 @@ class Config:
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -243,10 +294,104 @@ def _validate_alerts(alerts: AlertsConfig, problems: list[str]) -> None:
         if pace.rate_per_second <= 0 or pace.per_chat_seconds < 0 or pace.concurrency < 1:
             problems.append(f"alerts.pace.{name}: rate_per_second > 0, per_chat_seconds >= 0 "
                             "and concurrency >= 1")
+def _validate_whatsapp(cfg: Config, problems: list[str]) -> None:
+    """WhatsApp needs its ids and secrets: without the app secret webhooks cannot be trusted."""
+    wa = cfg.channels.whatsapp
+    for locale, template in wa.templates.items():
+        where = f"channels.whatsapp.templates.{locale}"
+        if locale not in ("es", "en"):
+            problems.append(f"{where}: the locale must be 'es' or 'en'")
+        if not template.name or not template.language:
+            problems.append(f"{where}: needs a name and a language")
+        for parameter in template.parameters:
+            if parameter not in TEMPLATE_PARAMETERS:
+                problems.append(f"{where}.parameters: unknown {parameter!r} "
+                                f"(one of {', '.join(TEMPLATE_PARAMETERS)})")
+    if not wa.webhook_path.startswith("/"):
+        problems.append("channels.whatsapp.webhook_path: must start with '/'")
+    if not wa.enabled:
+        return
+    if not wa.phone_number_id:
+        problems.append("channels.whatsapp.phone_number_id: required when WhatsApp is enabled")
+    if not wa.api_base_url.startswith(("http://", "https://")):
+        problems.append("channels.whatsapp.api_base_url: must be an http(s) URL")
+    for key in ("token_env", "app_secret_env", "verify_token_env"):
+        env_name = getattr(wa, key)
+        if secret(env_name) is None:
+            problems.append(f"channels.whatsapp.{key}: environment variable {env_name} "
+                            "is not set (WhatsApp cannot start without it)")
+
+
+_HTTP_URL = re.compile(r"^https?://[^/\s]+")
+
+
+def _check_telegram(cfg: Config, problems: list[str]) -> None:
+    """[channels.telegram]: shapes always; the token (and webhook needs) when enabled."""
+    tg = cfg.channels.telegram
+    where = "channels.telegram"
+    if tg.mode not in ("polling", "webhook"):
+        problems.append(f"{where}.mode: must be 'polling' or 'webhook'")
+    if not _HTTP_URL.match(tg.api_base_url):
+        problems.append(f"{where}.api_base_url: must be an http(s) URL")
+    if tg.moderators_chat_id and not re.fullmatch(r"-?\d+", tg.moderators_chat_id):
+        problems.append(f"{where}.moderators_chat_id: must be a numeric chat id (groups are "
+                        "negative)")
+    for i, user_id in enumerate(tg.moderators):
+        if not user_id.isdigit():
+            problems.append(f"{where}.moderators[{i}]: must be a numeric Telegram user id")
+    if not tg.enabled:
+        return
+    if secret(tg.token_env) is None:
+        problems.append(f"{where}.token_env: set the environment variable {tg.token_env} to "
+                        "the bot token from BotFather")
+    if tg.mode != "webhook":
+        return
+    if not _HTTP_URL.match(tg.webhook_url):
+        problems.append(f"{where}.webhook_url: webhook mode needs the public https:// address "
+                        "Telegram posts to")
+    hook_secret = secret(tg.webhook_secret_env)
+    if hook_secret is None:
+        problems.append(f"{where}.webhook_secret_env: set the environment variable "
+                        f"{tg.webhook_secret_env} to a random secret for webhook mode")
+    elif not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", hook_secret):
+        problems.append(f"{where}.webhook_secret_env: the secret in {tg.webhook_secret_env} "
+                        "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
 
 
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).
-_VALIDATORS: list[Any] = []
+_VALIDATORS: list[Any] = [_check_telegram, _validate_whatsapp]
+
+MODERATOR_ROLES = ("verifier", "publisher", "admin")
+
+
+def _validate_reports(cfg: Config, problems: list[str]) -> None:
+    positive = {
+        "moderation.verifications_required": cfg.moderation.verifications_required,
+        "reports.max_per_person_per_hour": cfg.reports.max_per_person_per_hour,
+        "reports.flood_reports_per_hour": cfg.reports.flood_reports_per_hour,
+        "reports.photo_max_bytes": cfg.reports.photo_max_bytes,
+        "reports.details_max_chars": cfg.reports.details_max_chars,
+        "reports.similar_window_minutes": cfg.reports.similar_window_minutes,
+        "retention.undecided_report_hours": cfg.retention.undecided_report_hours,
+        "retention.decided_report_days": cfg.retention.decided_report_days,
+        "retention.audit_days": cfg.retention.audit_days,
+        "retention.followup_hours": cfg.retention.followup_hours,
+    }
+    for where, value in positive.items():
+        if value <= 0:
+            problems.append(f"{where}: must be positive")
+    channels = {f.name for f in dataclasses.fields(ChannelsConfig)}
+    for channel, table in cfg.moderation.roles.items():
+        if channel not in channels:
+            problems.append(f"moderation.roles.{channel}: unknown channel "
+                            f"(one of {', '.join(sorted(channels))})")
+        for actor, role in table.items():
+            if role not in MODERATOR_ROLES:
+                problems.append(f"moderation.roles.{channel}.{actor}: role must be one of "
+                                f"{', '.join(MODERATOR_ROLES)}")
+
+
+_VALIDATORS.append(_validate_reports)
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

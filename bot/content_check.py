@@ -2,7 +2,8 @@
 
 Errors (exit 1) name the file and the problem: a slug in one language only, missing or
 malformed front matter, an unknown placeholder, a page part or label that does not fit the
-smallest channel limit, a malformed link. Warnings (exit 0): a review older than 90 days.
+smallest channel limit, a malformed link, a problem in regions.toml. Warnings (exit 0): a
+review older than 90 days.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def check_content(root: Path, resources: ResourcesConfig | None = None,
                 for slug in sorted(slugs[locale] - slugs[other]):
                     report.errors.append(f"{root / f'kyr_{locale}' / (slug + '.md')}: slug "
                                          f"{slug!r} exists in {locale} only (no kyr_{other})")
+    regions = root / "regions.toml"
+    if regions.exists():
+        from alerts.regions import Regions, RegionsError
+
+        try:
+            Regions.load(regions)
+        except RegionsError as exc:
+            report.errors.extend(exc.problems)
     i18n = I18n()
     content = Content(pages, resources)
     for locale, by_slug in pages.items():

@@ -18,8 +18,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _DIGITS = re.compile(r"\+?\d[\d\s().-]{4,}\d")
 REDACTED = "<redacted>"
 
+# PIL logs every EXIF tag it reads at DEBUG, values included (camera, GPS position).
 NOISY_LOGGERS = ("httpx", "httpcore", "telegram", "pywa", "pywa_async", "apscheduler",
-                 "uvicorn.access", "aiosqlite", "hpack")
+                 "uvicorn.access", "aiosqlite", "hpack", "PIL")
 
 
 def redact(text: str) -> str:

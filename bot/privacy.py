@@ -112,6 +112,12 @@ class Privacy:
     def unseal(self, sealed: bytes, context: str = "") -> bytes:
         return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode())
 
+    def mac(self, context: str, message: str) -> str:
+        """A keyed MAC for integrity (the audit chain) and unguessable tokens; one derived key
+        per `context`, so a value made for one use never verifies for another."""
+        key = hmac.new(self._pepper, f"compa-mac:{context}".encode(), hashlib.sha256).digest()
+        return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
     def seal_text(self, text: str, context: str = "") -> bytes:
         return self.seal(text.encode(), context)
 
@@ -124,24 +130,79 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # Runs of 7+ digits with common separators: US (828-555-0142), Mexican (55 1234 5678,
 # +52 1 55...), Guatemalan (5555-1234 is 8 digits), ids and plates written as digits.
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+# North Carolina's standard plate (ABC-1234). Upper case only: "the 2024" is not a plate, and
+# route names (NC 280, US 19, I-26) have at most two letters.
+_PLATE = re.compile(r"\b[A-Z]{3}[- ]?\d{4}\b")
 SCRUBBED = "[…]"
 
 
 def scrub_text(text: str) -> str:
-    """Removes e-mail addresses, phone numbers and long digit runs from free text."""
+    """Removes e-mail addresses, phone numbers, plates and long digit runs from free text."""
     import phonenumbers
 
     out = _EMAIL.sub(SCRUBBED, text)
-    spans = []
+    spans: list[tuple[int, int]] = []
     for region in ("US", "MX", "GT"):
         for match in phonenumbers.PhoneNumberMatcher(
             out, region, leniency=phonenumbers.Leniency.POSSIBLE
         ):
             spans.append((match.start, match.end))
-    for start, end in sorted(spans, reverse=True):
+    # Each region's matcher finds its own span for the same number; overlapping spans must be
+    # merged first, or cutting one shifts the text under the next.
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    for start, end in reversed(merged):
         out = out[:start] + SCRUBBED + out[end:]
 
     def _digits(m: re.Match[str]) -> str:
         return SCRUBBED if sum(c.isdigit() for c in m.group()) >= 7 else m.group()
 
-    return _DIGIT_RUN.sub(_digits, out)
+    out = _DIGIT_RUN.sub(_digits, out)
+    return _PLATE.sub(SCRUBBED, out)
+
+
+class ImageRejected(Exception):
+    """A photo that cannot be read, is too large, or is not an image."""
+
+
+MAX_IMAGE_SIDE = 1600
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def strip_image(data: bytes, max_bytes: int = 10_000_000) -> bytes:
+    """A fresh JPEG with only the pixels: no EXIF (GPS, camera), XMP, ICC or comments.
+
+    A plain re-save keeps the JPEG comment and can keep XMP, so the pixels are copied into a
+    new image instead. Rotation is applied first (the EXIF orientation is dropped with the
+    rest), and large photos are scaled down: less detail at rest, smaller sealed blobs.
+    """
+    import io
+    import warnings
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(data) > max_bytes:
+        raise ImageRejected("too large")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as source:
+                if source.width * source.height > MAX_IMAGE_PIXELS:
+                    raise ImageRejected("too many pixels")
+                source.load()
+                upright = ImageOps.exif_transpose(source).convert("RGB")
+    except ImageRejected:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise ImageRejected("not a readable image") from exc
+    upright.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE))
+    clean = Image.new("RGB", upright.size)
+    clean.paste(upright)
+    out = io.BytesIO()
+    clean.save(out, "JPEG", quality=85)
+    return out.getvalue()

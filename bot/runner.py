@@ -48,6 +48,8 @@ class Runner:
         self.channels: list[Channel] = []
         self.web: WebServer | None = None
         self.console: Any = None
+        self.dispatcher: Any = None
+        self.scheduler: Any = None
 
     async def start(self) -> None:
         cfg = self.app.config
@@ -66,14 +68,31 @@ class Runner:
         if routes:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
+        from alerts.delivery_events import OutboxDeliveryEvents
+        from alerts.dispatcher import AlertDispatcher
+        from alerts.schedule import Scheduler
+
         for channel in self.channels:
+            if hasattr(channel, "events"):
+                # Status webhooks (WhatsApp) reconcile the outbox by provider message id.
+                channel.events = OutboxDeliveryEvents(self.app)
             await channel.start()
             self.app.channels[channel.name] = channel
+        self.dispatcher = AlertDispatcher(self.app)
+        self.app.alert_dispatcher = self.dispatcher
+        await self.dispatcher.start()
+        self.scheduler = Scheduler(self.app)
+        await self.scheduler.start()
         log.info("running: %s", ", ".join(ch.name for ch in self.channels) or "no channel")
         if self.options.ready is not None:
             self.options.ready.set()
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+            self.app.alert_dispatcher = None
         for channel in reversed(self.channels):
             with contextlib.suppress(Exception):
                 await channel.stop()

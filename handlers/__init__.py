@@ -4,12 +4,28 @@ Within each dispatch stage (see bot/router.py) the routers are tried in this ord
 module listed earlier wins a tie: account before kyr, fallback always last.
 """
 
-from handlers import account, fallback, kyr, menu, start
+from handlers import (
+    account,
+    alerting,
+    fallback,
+    kyr,
+    menu,
+    moderation,
+    report,
+    start,
+    subscribe,
+)
 
+# report before moderation: "/report" starts a report, "/report 12" falls through to a
+# moderator viewing report 12.
 ROUTERS = [
     start.router,
     menu.router,
     account.router,
+    report.router,
+    moderation.router,
+    alerting.router,
+    subscribe.router,
     kyr.router,
     fallback.router,
 ]

@@ -1,4 +1,4 @@
-"""The person's own settings: language."""
+"""The person's own settings: language, and forgetting everything we keep about them."""
 
 from __future__ import annotations
 
@@ -73,3 +73,32 @@ async def apply_language(ctx: Context, locale: str) -> list[Reply]:
     ctx.session.clear()
     return main_menu_reply(ctx, ctx.t("Done: I will write to you in English.")
                            + "\n\n" + ctx.t("What would you like to do?"))
+
+
+@router.command("olvidarme", "forget-me", "forget_me", "forgetme", "olvidar")
+async def ask_forget(ctx: Context, msg: Incoming) -> list[Reply]:
+    """/olvidarme: says what will be deleted and asks to confirm."""
+    ctx.session.set("account:forget")
+    text = ctx.t("This deletes everything we keep about you: your language, where you are in a "
+                 "conversation, and any \"tell me the outcome\" request. Reports you sent stay, "
+                 "but they were never linked to you. Delete everything?")
+    return [Reply(text, Menu((Button("account:forget:yes", ctx.t("Yes, delete all")),
+                              Button("account:forget:no", ctx.t("No, keep it")))))]
+
+
+@router.button("account:forget")
+async def confirm_forget(ctx: Context, msg: Incoming) -> list[Reply] | None:
+    """Deletes the person's data after the confirmation (only right after the question)."""
+    if ctx.arg not in ("yes", "no") or ctx.session.state != "account:forget":
+        return None
+    ctx.session.clear()
+    if ctx.arg == "no":
+        return main_menu_reply(ctx, ctx.t("Nothing was deleted.") + "\n\n"
+                               + ctx.t("What would you like to do?"))
+    await ctx.app.reports.forget(msg.address)
+    await user_store.delete(ctx.app.db, ctx.user.pid)
+    text = ctx.t("Done: everything we kept about you is deleted. If you write again, we start "
+                 "from the beginning.")
+    if ctx.is_moderator:
+        text += "\n\n" + ctx.t("As a moderator, your past decisions stay in the audit log.")
+    return [Reply(text, replace=True)]

@@ -9,9 +9,11 @@ from bot.router import Router
 
 router = Router("menu")
 
-# (button id, label) in menu order; report and alerts items join when those features exist.
+# (button id, label) in menu order; the alerts item joins when that feature exists.
 MAIN_ITEMS: list[tuple[str, str]] = [
     ("kyr:topic:right-now", N_("⚠️ What to do now")),
+    ("report:start", N_("📣 Report what you see")),
+    ("alerts:home", N_("🔔 Alerts")),
     ("kyr:list", N_("Know your rights")),
     ("kyr:topic:resources", N_("Resources")),
     ("lang:pick", N_("Language / Idioma")),
@@ -66,6 +68,7 @@ def help_text(ctx: Context) -> str:
     return ctx.t(
         "{org} helps you know your rights.\n\n"
         "• Choose an option from the menu, or type a question such as \"warrant\".\n"
+        "• /report sends an anonymous report of what you see.\n"
         "• /menu shows the menu at any time.\n"
         "• /cancel stops what you are doing.\n"
         "• /language changes the language.\n\n"

@@ -14,6 +14,7 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 from tests.harness import Harness  # noqa: E402
 
 
@@ -21,3 +22,11 @@ from tests.harness import Harness  # noqa: E402
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     async with Harness.open(tmp_path / "data") as h:
         yield h
+
+
+@pytest.fixture
+async def tg_api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeTelegram]:
+    """A local Bot API server, with its token in the env var the config names by default."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    async with FakeTelegram() as server:
+        yield server

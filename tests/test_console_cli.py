@@ -27,14 +27,14 @@ def test_piped_hola_then_1_prints_the_spanish_main_menu(tmp_path: Path) -> None:
     out = result.stdout
     assert "¿Qué idioma prefiere?" in out
     assert "  1) Español" in out
-    assert "  2) Conozca sus derechos" in out
-    assert "  5) Ayuda" in out
+    assert "  4) Conozca sus derechos" in out
+    assert "  7) Ayuda" in out
     assert (tmp_path / "data" / "compa.sqlite3").exists()
     assert (tmp_path / "data" / "keys.toml").stat().st_mode & 0o077 == 0
 
 
 def test_run_uses_the_console_by_default_and_exits_at_eof(tmp_path: Path) -> None:
-    result = _compa(["run", "--quiet"], "hola\n2\n2\n", tmp_path / "data")
+    result = _compa(["run", "--quiet"], "hola\n2\n4\n", tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "Choose a topic:" in result.stdout
 
@@ -49,11 +49,11 @@ def test_bad_config_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
 
 
 async def test_several_people_in_one_console(tmp_path: Path) -> None:
-    stdin = io.StringIO("@ana hola\n@ana 2\n@bob hi\n@bob 2\n@ana 2\n")
+    stdin = io.StringIO("@ana hola\n@ana 2\n@bob hi\n@bob 2\n@ana 4\n")
     stdout = io.StringIO()
     await run(make_config(tmp_path / "data"), RunOptions(stdin=stdin, stdout=stdout))
     out = stdout.getvalue()
-    # ana chose English (2), bob chose English too; ana's "2" opened her own menu's 2nd item.
+    # ana chose English (2), bob chose English too; ana's "4" opened her own menu's 4th item.
     assert out.count("Done: I will write to you in English.") == 2
     assert "Choose a topic:" in out
 

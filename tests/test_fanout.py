@@ -87,9 +87,10 @@ async def test_region_filtering_and_language(h: Harness) -> None:
     assert out.status == AlertStatus.PUBLISHED and out.recipients == 2
     await AlertDispatcher(h.app).drain()
     bea, carl, dan = (channel(h).received(n) for n in ("bea", "carl", "dan"))
-    assert len(bea) == 1 and "🚨 Retén en Buncombe" in bea[0] and "Hwy 19" in bea[0]
+    assert len(bea) == 1 and "Hwy 19" in bea[0]
+    assert "🚨 Retén o punto de control en Condado de Buncombe" in bea[0]
     assert carl == []
-    assert len(dan) == 1 and "🚨 Checkpoint in Buncombe" in dan[0]
+    assert len(dan) == 1 and "🚨 Checkpoint in Buncombe County" in dan[0]
 
 
 async def test_direct_alert_needs_a_second_publisher(h: Harness) -> None:
@@ -326,7 +327,7 @@ async def test_digest_across_a_dst_change(h: Harness) -> None:
     assert await schedule.run_digest(h.app) == 0  # the same slot never runs twice
     await AlertDispatcher(h.app).drain()
     digest = channel(h).received("dora")
-    assert len(digest) == 1 and "20:00: Raid in Buncombe" in digest[0]
+    assert len(digest) == 1 and "20:00: Raid (work or home) in Buncombe County" in digest[0]
     assert len(channel(h).received("ivan")) == 1
 
 

@@ -1,52 +1,132 @@
-"""Canary: marked names and numbers sent through a session must appear nowhere at rest or in
-the logs — not in the database file, its WAL, the data dir, the temp dir or the log output."""
+"""Privacy canary: a marked person sends marked data through a whole report; afterwards none
+of the markers may be found at rest (database, its WAL, the data dir) or in the logs, in
+plain, digits-only, hex or base64 form (and coordinates not even as binary doubles)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import base64
+import io
+import logging
+import struct
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests import canary
+import pytest
+
+from bot.logs import setup_logging
+from tests.harness import Harness, make_config
+from tests.report_helpers import followup_button, photo_with_metadata
+
+NAME = "canary-7f3a"
+PHONE = "828-555-0142"
+PERSON = "Juana Canaria"
+LAT, LON = 35.61237, -82.53419
+MARKERS = [NAME, PHONE, PERSON, f"{LAT}", f"{LON}", f"{-LON}"]
 
 
-def test_console_session_leaves_no_trace(tmp_path: Path) -> None:
-    data_dir, tmp_dir = tmp_path / "data", tmp_path / "tmp"
-    tmp_dir.mkdir()
-    script = "\n".join([
-        f"@{canary.NAME} hola",
-        "1",
-        f"me llamo {canary.FULL_NAME}",
-        f"mi teléfono es {canary.PHONE}",
-        "/idioma",
-        canary.FULL_NAME,
-        "/cancelar",
-        f"{canary.PHONE} {canary.FULL_NAME} orden judicial",
-        "",
-    ])
-    env = {**os.environ, "COMPA_DATA_DIR": str(data_dir), "TMPDIR": str(tmp_dir),
-           "PYTHONUTF8": "1"}
-    # DEBUG logging: the most a log could ever say.
-    config = tmp_path / "config.toml"
-    config.write_text('[bot]\nlog_level = "DEBUG"\n')
-    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "console"],
-                            input=script, text=True, capture_output=True, env=env,
-                            cwd=tmp_path, timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "Estos temas le pueden ayudar" in result.stdout  # the session really ran
-    assert (data_dir / "compa.sqlite3").exists()
-    blobs = {**canary.files_under(data_dir), **canary.files_under(tmp_dir),
-             "stderr (logs)": result.stderr.encode()}
-    hits = canary.find_markers(blobs, [canary.NAME, canary.PHONE, canary.FULL_NAME])
-    assert hits == []
+def _base64_forms(data: bytes) -> Iterator[bytes]:
+    """The marker's base64 at every alignment, keeping only characters it alone decides."""
+    for offset in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            encoded = encode(b"\x00" * offset + data)
+            start, end = -(-offset * 8 // 6), (offset + len(data)) * 8 // 6
+            yield encoded[start:end]
 
 
-def test_the_canary_search_finds_what_it_looks_for() -> None:
-    import base64
+def forms(marker: str) -> dict[str, bytes]:
+    raw = marker.encode()
+    found = {"plain": raw.lower(), "hex": raw.hex().encode(), "HEX": raw.hex().upper().encode()}
+    digits = "".join(c for c in marker if c.isdigit())
+    if len(digits) >= 7:
+        found["digits"] = digits.encode()
+    for i, form in enumerate(_base64_forms(raw)):
+        found[f"base64-{i}"] = form
+    return found
 
-    blob = b"xx" + base64.b64encode(b"..." + canary.FULL_NAME.encode()) + b"yy"
-    assert canary.find_markers({"b": blob}, [canary.FULL_NAME])
-    assert canary.find_markers({"d": b"tel 8285550142"}, [canary.PHONE])
-    assert canary.find_markers({"h": canary.NAME.encode().hex().encode()}, [canary.NAME])
-    assert not canary.find_markers({"n": b"nothing here"}, [canary.NAME, canary.PHONE])
+
+def binary_coordinates() -> dict[str, bytes]:
+    return {f"{name}-{order}": struct.pack(f"{order}d", value)
+            for name, value in (("lat", LAT), ("lon", LON))
+            for order in ("<", ">")}
+
+
+def assert_clean(blob: bytes, where: str) -> None:
+    lowered = blob.lower()
+    for marker in MARKERS:
+        for kind, form in forms(marker).items():
+            haystack = lowered if kind == "plain" else blob
+            assert form not in haystack, f"{marker!r} found as {kind} in {where}"
+    for kind, form in binary_coordinates().items():
+        assert form not in blob, f"coordinate found as {kind} in {where}"
+
+
+def test_the_checker_finds_what_it_looks_for() -> None:
+    secret = b"xx" + base64.b64encode(b"ab" + NAME.encode()) + b"yy"
+    with pytest.raises(AssertionError):
+        assert_clean(secret, "test")
+    with pytest.raises(AssertionError):
+        assert_clean(b"..." + b"8285550142" + b"...", "test")
+    with pytest.raises(AssertionError):
+        assert_clean(NAME.encode().hex().encode(), "test")
+    with pytest.raises(AssertionError):
+        assert_clean(struct.pack("<d", LAT), "test")
+    assert_clean(b"nothing to see here", "test")
+
+
+def _scan(data_dir: Path) -> list[str]:
+    scanned = []
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        assert_clean(path.read_bytes(), path.name)
+        scanned.append(path.name)
+    return scanned
+
+
+async def test_no_marker_survives_a_whole_report(tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    data_dir = tmp_path / "data"
+    photo_in = photo_with_metadata(NAME)        # made before logs are captured: Pillow logs
+    stream = io.StringIO()
+    handler = setup_logging("DEBUG", stream)
+    caplog.set_level(logging.DEBUG)
+    config = make_config(data_dir, reports={"allow_photos": True})
+    try:
+        async with Harness.open(data_dir, config) as harness:
+            canary = harness.person(NAME)
+            await canary.say("hola")
+            await canary.press("lang:set:es")
+            await canary.say(PHONE)
+            await canary.say(PERSON)
+            await canary.say("/reportar")
+            await canary.press("report:kind:raid")
+            await canary.say(PERSON)                     # not a county: asked again
+            assert "No encontré un condado" in canary.last.text
+            await canary.share_location(LAT, LON)
+            assert "Condado de Buncombe" in canary.last.text
+            await canary.press("report:seen:now")
+            await canary.press("report:agents:6-10")
+            await canary.press("report:vehicles:3-5")
+            await canary.say(f"{PERSON} vio la redada, llamen al {PHONE} o {NAME}@example.com")
+            await canary.send_photo(photo_in)
+            assert "Foto recibida" in canary.last.text
+            summary = canary.last.text
+            assert PHONE not in summary and "[…]" in summary
+            await canary.press("report:send")
+            await canary.press(followup_button(canary))
+            mod1, mod2 = harness.person("mod1"), harness.person("mod2")
+            await mod1.say("/pendientes")
+            await mod1.say("/reporte 1")
+            assert PERSON in mod1.last.text               # moderators do see the details
+            await mod1.press("mod:ok:1")
+            photo = await harness.app.reports.photo(1)
+            assert photo is not None and NAME.encode() not in photo
+            # Still running: the WAL holds the recent writes.
+            scanned = _scan(data_dir)
+            assert "compa.sqlite3-wal" in scanned and "compa.sqlite3" in scanned
+            await mod2.press("mod:ok:1")
+            assert "confirmaron" in canary.inbox[-1].text
+            _scan(data_dir)
+        _scan(data_dir)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert_clean(stream.getvalue().encode(), "log output")
+    assert_clean(caplog.text.encode(), "captured log records")

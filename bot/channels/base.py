@@ -7,9 +7,11 @@ with "…" and logged (never raised): a slightly clipped button beats a failed s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.channels import whatsapp_ids
 from bot.content import paginate
 from bot.messages import Address, Incoming, Reply, SendResult
 
@@ -40,9 +42,26 @@ def shorten(label: str, limit: int, where: str = "") -> str:
     return label[: max(limit - 1, 0)].rstrip() + "…"
 
 
+# Channels whose chat ids carry more than the id a pseudonym is made from: a WhatsApp chat id
+# can hold both the wa_id and the BSUID, and the pseudonym must not change with the pair.
+PERSON_KEYS: dict[str, Callable[[str], str]] = {
+    whatsapp_ids.CHANNEL: whatsapp_ids.person_key,
+}
+
+
+def person_key(address: Address) -> str:
+    """The stable id of the person at `address`, the one their pseudonym is computed from."""
+    key_of = PERSON_KEYS.get(address.channel)
+    return key_of(address.chat_id) if key_of is not None else address.chat_id
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Splits on paragraph boundaries, then lines, then words; each part ≤ limit."""
     return [text] if len(text) <= limit else paginate(text, limit)
+
+
+class MediaError(Exception):
+    """A platform could not hand over a file a person sent (expired, too large, network)."""
 
 
 class Channel(Protocol):

@@ -49,6 +49,78 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX sessions_updated ON sessions(updated)",
         ),
     ),
+    Migration(
+        2,
+        "reports, verifications, follow-up handles and the hash-chained audit log",
+        (
+            # No reporter column of any kind. `received`/`decided` are rounded to the hour, like
+            # users.last_inbound, so they cannot be lined up with a person's activity.
+            # `incident` is the id of the incident's first report (its own id for the first);
+            # similar reports in one region link to it instead of making a new card each.
+            # AUTOINCREMENT: a moderator's "/reporte 12" never lands on a reused id.
+            """CREATE TABLE reports (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                incident INTEGER NOT NULL,
+                region TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                seen TEXT NOT NULL,
+                agents TEXT NOT NULL,
+                vehicles TEXT NOT NULL,
+                details_sealed BLOB,
+                status TEXT NOT NULL CHECK (status IN
+                    ('pending', 'held', 'verified', 'false_alarm', 'unverified')),
+                received INTEGER NOT NULL,
+                decided INTEGER
+            )""",
+            "CREATE INDEX reports_open ON reports(status, region, received)",
+            "CREATE INDEX reports_incident ON reports(incident)",
+            # The photo with its metadata stripped, sealed; gone with its report.
+            """CREATE TABLE report_photos (
+                report_id INTEGER PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
+                photo_sealed BLOB NOT NULL
+            )""",
+            # One decision per moderator per incident: the primary key is the two-person rule.
+            """CREATE TABLE verifications (
+                incident INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+                moderator TEXT NOT NULL,
+                decision TEXT NOT NULL CHECK (decision IN
+                    ('confirm', 'false_alarm', 'unverifiable')),
+                note_sealed BLOB,
+                at INTEGER NOT NULL,
+                PRIMARY KEY (incident, moderator)
+            ) WITHOUT ROWID""",
+            # Opt-in "tell me the outcome": the only link from a report to a person, sealed, and
+            # deleted when the report is decided or when it expires.
+            """CREATE TABLE followups (
+                id INTEGER PRIMARY KEY,
+                report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+                address_sealed BLOB NOT NULL,
+                locale TEXT NOT NULL,
+                expires INTEGER NOT NULL
+            )""",
+            "CREATE INDEX followups_report ON followups(report_id)",
+            # Append-only: each entry's hash is a keyed MAC over the previous hash and its own
+            # fields, so an edit or a removal breaks the chain at that point.
+            """CREATE TABLE audit (
+                id INTEGER PRIMARY KEY,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                prev TEXT NOT NULL,
+                hash TEXT NOT NULL
+            )""",
+            """CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+               BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+            # Where the chain starts after the retention purge removed its oldest entries.
+            """CREATE TABLE audit_anchor (
+                one INTEGER PRIMARY KEY CHECK (one = 1),
+                last_id INTEGER NOT NULL,
+                last_hash TEXT NOT NULL,
+                mac TEXT NOT NULL
+            )""",
+        ),
+    ),
 ]
 
 # Version 2 is the reports and moderation schema (reports branch); this follows it.

@@ -47,3 +47,13 @@ async def set_locale(db: Database, pid: str, locale: str) -> None:
 async def address_of(db: Database, pid: str) -> bytes | None:
     row = await db.fetchone("SELECT address_sealed FROM users WHERE pid = ?", (pid,))
     return bytes(row[0]) if row else None
+
+
+async def locale_of(db: Database, pid: str) -> str | None:
+    row = await db.fetchone("SELECT locale FROM users WHERE pid = ?", (pid,))
+    return row[0] if row else None
+
+
+async def delete(db: Database, pid: str) -> int:
+    """Forgets a person: their row and (by cascade) their conversation state."""
+    return await db.execute("DELETE FROM users WHERE pid = ?", (pid,))

@@ -1,0 +1,88 @@
+"""Limits on reports that cannot link reports to people.
+
+The per-person counter is keyed by an HMAC whose key lives only in memory and is replaced every
+UTC day: nothing stored, nothing that outlives the day, and no way to recompute a key from the
+pepper. The flood breaker counts everyone's reports together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections import deque
+
+DAY = 86_400
+HOUR = 3_600
+
+
+class DailyKey:
+    """A random key per UTC day, never written anywhere."""
+
+    def __init__(self) -> None:
+        self._day: int | None = None
+        self._key = b""
+
+    def tag(self, value: str, now: float) -> str:
+        """A short keyed tag of `value`, stable within one day only."""
+        day = int(now // DAY)
+        if day != self._day:
+            self._day, self._key = day, secrets.token_bytes(32)
+        return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+    @property
+    def day(self) -> int | None:
+        return self._day
+
+
+class ReportLimiter:
+    """At most `per_hour` reports per person in any hour (counters reset with the daily key)."""
+
+    def __init__(self, per_hour: int, key: DailyKey | None = None) -> None:
+        self.per_hour = per_hour
+        self._key = key or DailyKey()
+        self._day: int | None = None
+        self._hits: dict[str, list[float]] = {}
+
+    def _recent(self, pid: str, now: float) -> list[float]:
+        tag = self._key.tag(pid, now)
+        if self._key.day != self._day:
+            # New key, new day: yesterday's tags can no longer be matched, drop them.
+            self._day, self._hits = self._key.day, {}
+        hits = [t for t in self._hits.get(tag, []) if t > now - HOUR]
+        if hits:
+            self._hits[tag] = hits
+        else:
+            self._hits.pop(tag, None)
+        return hits
+
+    def allowed(self, pid: str, now: float) -> bool:
+        return len(self._recent(pid, now)) < self.per_hour
+
+    def record(self, pid: str, now: float) -> None:
+        self._recent(pid, now)
+        self._hits.setdefault(self._key.tag(pid, now), []).append(now)
+
+
+class FloodBreaker:
+    """Trips when more than `per_hour` reports arrive within an hour, from everyone together."""
+
+    def __init__(self, per_hour: int) -> None:
+        self.per_hour = per_hour
+        self._times: deque[float] = deque()
+        self.tripped = False
+
+    def record(self, now: float) -> bool | None:
+        """Counts one report. Returns True when the breaker just tripped, False when it just
+        reset, None when nothing changed; `tripped` says whether to hold this report."""
+        self._times.append(now)
+        while self._times and self._times[0] <= now - HOUR:
+            self._times.popleft()
+        flooding = len(self._times) > self.per_hour
+        if flooding == self.tripped:
+            return None
+        self.tripped = flooding
+        return flooding
+
+    def __len__(self) -> int:
+        return len(self._times)

@@ -1,0 +1,83 @@
+"""The moderators' decisions and the two-person rule.
+
+A report (its whole incident) is verified only when `verifications_required` different
+moderators confirm it; one "false alarm" or "could not verify" closes it (when in doubt, no
+alert goes out). Each moderator decides once per incident: the table's primary key enforces it,
+inside the same transaction that counts the confirmations and closes the incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from alerts.models import Decision, Incident, Status
+from alerts.reports import ReportService
+from bot.clock import coarse_hour
+from bot.messages import Address
+from bot.privacy import scrub_text
+from bot.store import followups as followup_store
+from bot.store import reports as store
+
+NOTE_MAX_CHARS = 300
+
+
+class Outcome(StrEnum):
+    RECORDED = "recorded"      # a confirmation short of the quorum
+    VERIFIED = "verified"      # the confirmation that completed the quorum
+    DECIDED = "decided"        # false alarm / could not verify
+    DUPLICATE = "duplicate"    # this moderator already decided on this incident
+    CLOSED = "closed"          # the incident was already decided
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Tell the person behind a follow-up handle how their report ended."""
+
+    address: Address
+    locale: str
+    status: Status
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    incident: Incident | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+async def decide(reports: ReportService, moderator: str, report_id: int, decision: Decision,
+                 now: float, note: str = "") -> Result:
+    """Records `moderator`'s decision on the incident that report `report_id` belongs to."""
+    found = await reports.incident(report_id)
+    if found is None:
+        return Result(Outcome.NOT_FOUND)
+    head = found.id
+    required = reports.config.moderation.verifications_required
+    note_sealed = None
+    if note.strip():
+        clean = scrub_text(" ".join(note.split()))[:NOTE_MAX_CHARS]
+        note_sealed = reports.privacy.seal_text(clean, f"decision:{head}")
+    final: Status | None = None
+    async with reports.db.write() as conn:
+        rows = await store.in_incident(conn, head)
+        if not any(Status(r[8]).is_open for r in rows):
+            outcome = Outcome.CLOSED
+        elif not await store.add_decision(conn, head, moderator, decision, note_sealed,
+                                          int(now // 60 * 60)):
+            outcome = Outcome.DUPLICATE
+        elif decision is Decision.CONFIRM:
+            confirmations = sum(1 for _, d, _ in await store.decisions(conn, head)
+                                if d == Decision.CONFIRM)
+            outcome = Outcome.VERIFIED if confirmations >= required else Outcome.RECORDED
+            final = Status.VERIFIED if outcome is Outcome.VERIFIED else None
+        else:
+            outcome, final = Outcome.DECIDED, decision.final_status
+        taken = []
+        if final is not None:
+            await store.close_incident(conn, head, final, coarse_hour(now))
+            taken = await followup_store.take_for_incident(conn, head, int(now))
+    notices = tuple(Notice(reports.open_followup(int(rid), bytes(sealed)), str(locale), final)
+                    for rid, sealed, locale, _ in taken if final is not None)
+    return Result(outcome, await reports.incident(head), notices)

@@ -1,0 +1,303 @@
+"""Publishing alerts: the preview of a verified report, /alerta, the lifecycle commands
+(/actualizar, /despejado, /retirar) and community notices (/aviso). Publishers only.
+
+Buttons: `pub:send:N` publish (or confirm) alert N, `pub:note:N` edit its note,
+`pub:drop:N` cancel it. Every action is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from alerts import publish, schedule
+from alerts import subscriptions as subs
+from alerts.models import Kind, Role
+from alerts.moderators import room
+from alerts.publish import PublishError
+from alerts.render import alert_text
+from alerts.status import AlertStatus, MessageType
+from bot.context import Context
+from bot.i18n import N_, fold
+from bot.messages import Button, Incoming, Menu, Reply
+from bot.router import Result, Router
+from handlers.menu import main_menu
+
+router = Router("alerting")
+
+REFUSAL = N_("Sorry, only the volunteers who publish alerts can do that. Here is the menu.")
+KIND_WORDS = {
+    "reten": Kind.CHECKPOINT, "checkpoint": Kind.CHECKPOINT, "control": Kind.CHECKPOINT,
+    "agentes": Kind.AGENTS, "agents": Kind.AGENTS, "ice": Kind.AGENTS,
+    "redada": Kind.RAID, "raid": Kind.RAID, "operativo": Kind.RAID,
+    "arresto": Kind.ARREST, "arrest": Kind.ARREST, "detencion": Kind.ARREST,
+    "otro": Kind.OTHER, "other": Kind.OTHER,
+}
+FOLLOW_UPS = {
+    "actualizar": MessageType.UPDATE, "update": MessageType.UPDATE,
+    "despejado": MessageType.ALL_CLEAR, "allclear": MessageType.ALL_CLEAR,
+    "all_clear": MessageType.ALL_CLEAR,
+    "retirar": MessageType.RETRACTION, "retract": MessageType.RETRACTION,
+    "falsaalarma": MessageType.RETRACTION,
+}
+FOLLOW_UP_SENT = {
+    MessageType.UPDATE: N_("Update to alert #{n} queued for {count} people."),
+    MessageType.ALL_CLEAR: N_("All clear for alert #{n} queued for {count} people."),
+    MessageType.RETRACTION: N_("False alarm notice for alert #{n} queued for {count} people. "
+                               "Whatever had not gone out yet was stopped."),
+}
+
+
+def is_publisher(ctx: Context) -> bool:
+    return Role(ctx.user.role).at_least(Role.PUBLISHER)
+
+
+async def _refuse(ctx: Context, what: str) -> list[Reply]:
+    audit = ctx.app.audit
+    await audit.append(audit.person(ctx.user.pid, ctx.now), "refused", what, ctx.now)
+    return [Reply(ctx.t(REFUSAL), main_menu(ctx))]
+
+
+async def _audit(ctx: Context, action: str, subject: str) -> None:
+    await ctx.app.audit.append(ctx.user.pid, action, subject, ctx.now)
+
+
+def _error(ctx: Context, exc: PublishError) -> list[Reply]:
+    return [Reply(ctx.t(exc.msgid, **exc.kwargs))]
+
+
+async def preview_text(ctx: Context, alert_id: int) -> str | None:
+    """Both languages as subscribers will read them, with the recipients per channel."""
+    row = await ctx.app.db.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+    if row is None:
+        return None
+    note = ""
+    if row["note_sealed"] is not None:
+        note = ctx.app.privacy.unseal_text(bytes(row["note_sealed"]), f"alert-note:{alert_id}")
+    counts = await subs.count_by_channel(ctx.app.db, row["region"])
+    reach = ", ".join(f"{ch}: {n}" for ch, n in counts.items()) or "0"
+    observed = float(row["observed"] or row["created"])
+    parts = [ctx.t("Alert #{n} preview. It will reach {reach} (right away).", n=alert_id,
+                   reach=reach)]
+    for locale in ("es", "en"):
+        t = ctx.app.i18n.translator(locale)
+        parts.append(f"— {locale.upper()} —\n" + alert_text(
+            ctx.app, t, locale, kind=row["kind"], region=row["region"], observed=observed,
+            note=note, number=alert_id, now=ctx.now))
+    if row["status"] == AlertStatus.AWAITING_CONFIRMATION:
+        parts.append(ctx.t("A different publisher must confirm it before it goes out."))
+    return "\n\n".join(parts)
+
+
+def preview_menu(ctx: Context, alert_id: int, status: str) -> Menu:
+    send = ctx.t("Confirm and publish") if status == AlertStatus.AWAITING_CONFIRMATION \
+        else ctx.t("Publish")
+    return Menu((Button(f"pub:send:{alert_id}", send),
+                 Button(f"pub:note:{alert_id}", ctx.t("Edit note")),
+                 Button(f"pub:drop:{alert_id}", ctx.t("Cancel alert"))))
+
+
+async def previews_for_room(ctx: Context, alert_id: int) -> list[Reply]:
+    """The preview for every moderator address (in the moderators' room, or each one)."""
+    row = await ctx.app.db.fetchone("SELECT status FROM alerts WHERE id = ?", (alert_id,))
+    text = await preview_text(ctx, alert_id)
+    if row is None or text is None:
+        return []
+    return [Reply(text, preview_menu(ctx, alert_id, row["status"]), to=address)
+            for address in room(ctx.config)]
+
+
+async def draft_for_verified_report(ctx: Context, report_id: int, region: str, kind: str,
+                                    observed: int | None) -> list[Reply]:
+    """Called when a report has just been verified: a draft alert and its preview."""
+    alert_id = await publish.draft_from_report(ctx.app, report_id=report_id, region=region,
+                                               kind=kind, observed=observed, actor=ctx.user.pid)
+    await _audit(ctx, "draft", f"alert:{alert_id}")
+    return await previews_for_room(ctx, alert_id)
+
+
+@router.button("pub")
+async def preview_button(ctx: Context, msg: Incoming) -> Result:
+    """Publish / Edit note / Cancel on an alert preview."""
+    if not is_publisher(ctx):
+        return await _refuse(ctx, "button:pub")
+    action, _, arg = ctx.arg.partition(":")
+    if not arg.isdigit() or len(arg) > 12 or action not in ("send", "note", "drop"):
+        return None
+    alert_id = int(arg)
+    if action == "note":
+        ctx.session.set("pub:note", alert=alert_id)
+        return [Reply(ctx.t("Type the note for alert #{n} (region and time only: no names, "
+                            "plates or phone numbers). /cancel to keep it as it is.",
+                            n=alert_id))]
+    if action == "drop":
+        done = await publish.cancel(ctx.app, alert_id)
+        await _audit(ctx, "cancel" if done else "cancel:late", f"alert:{alert_id}")
+        text = ctx.t("Alert #{n} cancelled: it will not go out.", n=alert_id) if done \
+            else ctx.t("Alert #{n} can no longer be cancelled.", n=alert_id)
+        return [Reply(text, replace=True)]
+    try:
+        out = await publish.confirm(ctx.app, alert_id, ctx.user.pid, progress_to=msg.address)
+    except PublishError as exc:
+        await _audit(ctx, "publish:refused", f"alert:{alert_id}")
+        return _error(ctx, exc)
+    await _audit(ctx, "publish", f"alert:{alert_id}")
+    return [Reply(ctx.t("Alert #{n} published: going out to {count} people. I will report "
+                        "progress here.", n=alert_id, count=out.recipients), replace=True)]
+
+
+@router.step("pub")
+async def typed_note(ctx: Context, msg: Incoming) -> Result:
+    """The new note for a preview, then the preview again."""
+    if msg.button_id is not None or not msg.text.strip():
+        return None
+    alert_id = int(ctx.session.data.get("alert", 0))
+    ctx.session.clear()
+    try:
+        await publish.set_note(ctx.app, alert_id, msg.text[:1000])
+    except PublishError as exc:
+        ctx.session.set("pub:note", alert=alert_id)
+        return _error(ctx, exc)
+    await _audit(ctx, "note", f"alert:{alert_id}")
+    return await previews_for_room(ctx, alert_id)
+
+
+def parse_alert_command(ctx: Context, args: str) -> tuple[str, str, str] | None:
+    """`buncombe reten two vans on Patton` → (region id, kind, note)."""
+    words = args.split()
+    for cut in range(min(len(words), 4), 0, -1):
+        region = ctx.app.regions.match(" ".join(words[:cut]))
+        if region is not None and cut < len(words):
+            kind = KIND_WORDS.get(fold(words[cut]))
+            if kind is not None:
+                return region.id, str(kind), " ".join(words[cut + 1:])
+    return None
+
+
+@router.command("alerta", "alert")
+async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
+    """/alerta región tipo nota: a direct alert (a second publisher confirms it)."""
+    if not is_publisher(ctx):
+        return await _refuse(ctx, "command:alert")
+    parsed = parse_alert_command(ctx, msg.args)
+    if parsed is None:
+        return [Reply(ctx.t("Write: /alerta region kind note. Kinds: reten, agentes, redada, "
+                            "arresto, otro. Example: /alerta buncombe reten near the bridge"))]
+    region, kind, note = parsed
+    try:
+        out = await publish.create(ctx.app, region=region, kind=kind, note=note,
+                                   actor=ctx.user.pid, progress_to=msg.address)
+    except PublishError as exc:
+        return _error(ctx, exc)
+    await _audit(ctx, "alert:create", f"alert:{out.alert_id}")
+    if out.status == AlertStatus.PUBLISHED:
+        return [Reply(ctx.t("Alert #{n} published: going out to {count} people. I will report "
+                            "progress here.", n=out.alert_id, count=out.recipients))]
+    return await previews_for_room(ctx, out.alert_id)
+
+
+async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
+    if not is_publisher(ctx):
+        return await _refuse(ctx, f"command:{msg.command}")
+    type_ = FOLLOW_UPS[msg.command or ""]
+    number, _, note = msg.args.partition(" ")
+    if not number.lstrip("#").isdigit() or len(number) > 12:
+        return [Reply(ctx.t("Write the alert number, e.g. /{command} 12 (and a note for an "
+                            "update).", command=msg.command))]
+    if type_ == MessageType.UPDATE and not note.strip():
+        return [Reply(ctx.t("An update needs a note, e.g. /actualizar 12 the agents left "
+                            "the bridge."))]
+    alert_id = int(number.lstrip("#"))
+    try:
+        out = await publish.follow_up(ctx.app, alert_id, type_, note.strip(), ctx.user.pid,
+                                      progress_to=msg.address)
+    except PublishError as exc:
+        return _error(ctx, exc)
+    await _audit(ctx, f"followup:{type_}", f"alert:{alert_id}")
+    return [Reply(ctx.t(FOLLOW_UP_SENT[type_], n=alert_id, count=out.recipients))]
+
+
+for _name in FOLLOW_UPS:
+    router.command(_name)(_follow_up)
+
+
+@router.command("aviso", "notice")
+async def notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
+    """/aviso AAAA-MM-DD HH:MM regiones|todas texto-es || text-en."""
+    if not is_publisher(ctx):
+        return await _refuse(ctx, "command:notice")
+    parsed = _parse_notice(ctx, msg.args)
+    if isinstance(parsed, str):
+        return [Reply(parsed)]
+    when, regions, text_es, text_en = parsed
+    notice_id = await schedule.schedule_notice(ctx.app, when, regions, text_es, text_en,
+                                               ctx.user.pid)
+    await _audit(ctx, "notice:schedule", f"notice:{notice_id}")
+    where = ctx.t("all subscribers") if regions is None else ", ".join(
+        ctx.app.regions.name(r, ctx.locale) for r in regions)
+    return [Reply(ctx.t("Notice #{n} scheduled for {when} to {where}. /avisos lists them; "
+                        "/cancelaraviso {n} cancels it.", n=notice_id,
+                        when=_local(ctx, when), where=where))]
+
+
+def _parse_notice(ctx: Context, args: str
+                  ) -> tuple[float, list[str] | None, str, str] | str:
+    usage = ctx.t("Write: /aviso YYYY-MM-DD HH:MM regions|todas Spanish text || English text. "
+                  "Regions are separated by commas, e.g. buncombe,madison.")
+    parts = args.split(maxsplit=3)
+    if len(parts) < 4 or "||" not in parts[3]:
+        return usage
+    day, clock, where, texts = parts
+    try:
+        when = datetime.strptime(f"{day} {clock}", "%Y-%m-%d %H:%M").replace(
+            tzinfo=ZoneInfo(ctx.config.bot.timezone)).timestamp()
+    except ValueError:
+        return usage
+    if when <= ctx.now:
+        return ctx.t("That time has already passed.")
+    regions: list[str] | None = None
+    if fold(where) not in ("todas", "all", "todos"):
+        regions = []
+        for name in where.split(","):
+            region = ctx.app.regions.match(name)
+            if region is None:
+                return ctx.t("I do not know the region {name}.", name=name[:40])
+            regions.append(region.id)
+    text_es, _, text_en = texts.partition("||")
+    if not text_es.strip() or not text_en.strip():
+        return usage
+    return when, regions, text_es.strip()[:1000], text_en.strip()[:1000]
+
+
+def _local(ctx: Context, ts: float) -> str:
+    return datetime.fromtimestamp(ts, ZoneInfo(ctx.config.bot.timezone)).strftime(
+        "%Y-%m-%d %H:%M")
+
+
+@router.command("avisos", "notices")
+async def list_notices(ctx: Context, msg: Incoming) -> list[Reply]:
+    """The scheduled notices."""
+    if not is_publisher(ctx):
+        return await _refuse(ctx, "command:notices")
+    rows = await schedule.list_notices(ctx.app)
+    if not rows:
+        return [Reply(ctx.t("No notices are scheduled."))]
+    lines = [ctx.t("Scheduled notices:")] + [
+        f"#{r['id']} · {_local(ctx, r['run_at'])} · "
+        + (ctx.t("all subscribers") if r["regions"] == "*" else r["regions"])
+        for r in rows]
+    return [Reply("\n".join(lines))]
+
+
+@router.command("cancelaraviso", "cancelnotice")
+async def cancel_notice(ctx: Context, msg: Incoming) -> list[Reply]:
+    """Cancels a scheduled notice."""
+    if not is_publisher(ctx):
+        return await _refuse(ctx, "command:cancelnotice")
+    number = msg.args.lstrip("#")
+    if not number.isdigit() or len(number) > 12:
+        return [Reply(ctx.t("Write the notice number, e.g. /cancelaraviso 3."))]
+    done = await schedule.cancel_notice(ctx.app, int(number))
+    await _audit(ctx, "notice:cancel", f"notice:{number}")
+    return [Reply(ctx.t("Notice #{n} cancelled.", n=number) if done
+                  else ctx.t("There is no scheduled notice #{n}.", n=number))]

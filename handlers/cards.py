@@ -1,0 +1,137 @@
+"""The moderators' report card: one incident, its buttons, and who receives it.
+
+Each moderator gets the card in their own language; the Telegram moderators' group gets one in
+the default language. A card never names the moderators who decided, only how many did.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from alerts import moderators
+from alerts.models import (
+    AGENTS_LABELS,
+    KIND_LABELS,
+    SEEN_LABELS,
+    STATUS_LABELS,
+    VEHICLES_LABELS,
+    Decision,
+    Incident,
+    Report,
+    Status,
+)
+from bot.context import Context
+from bot.i18n import N_, Translate
+from bot.messages import Address, Button, Menu, Reply
+from bot.store import users as user_store
+
+CARD_LIMIT = 1000          # under WhatsApp's 1024 for a message with buttons
+LINKED_SHOWN = 5
+DETAILS_SHOWN = 300
+LINKED_DETAILS_SHOWN = 80
+
+# Button id action → decision. Short, so `mod:unver:123456` stays far below 64 bytes.
+DECISION_ACTIONS = {"ok": Decision.CONFIRM, "false": Decision.FALSE_ALARM,
+                    "unver": Decision.UNVERIFIABLE}
+DECISION_LABELS = {
+    Decision.CONFIRM: N_("✅ Confirm"),
+    Decision.FALSE_ALARM: N_("❌ False alarm"),
+    Decision.UNVERIFIABLE: N_("❔ Could not verify"),
+}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _hour(ctx: Context, ts: int) -> str:
+    when = datetime.fromtimestamp(ts, UTC).astimezone(ZoneInfo(ctx.config.bot.timezone))
+    return when.strftime("%H:%M")
+
+
+def _status_line(ctx: Context, t: Translate, incident: Incident) -> str:
+    required = ctx.config.moderation.verifications_required
+    done = incident.confirmations
+    status = incident.status
+    if status is Status.VERIFIED:
+        return t("✅ Verified by {done} volunteers.", done=done)
+    if not status.is_open:
+        line = t("Closed: {status}.", status=t(STATUS_LABELS[status]))
+        notes = [v.note for v in incident.votes if v.note and v.decision is not Decision.CONFIRM]
+        return line + (" " + t("Reason: {reason}", reason=notes[0]) if notes else "")
+    progress = t("Confirmed {done}/{required} by a volunteer", done=done, required=required) \
+        if done == 1 else t("Confirmed {done}/{required}", done=done, required=required)
+    return t("Status: {status}.", status=t(STATUS_LABELS[status])) + " " + progress
+
+
+def card_text(ctx: Context, locale: str, incident: Incident) -> str:
+    t = ctx.app.i18n.translator(locale)
+    head = incident.head
+    lines = [
+        t("🚨 Report #{id}: {kind}", id=head.id, kind=t(KIND_LABELS[head.kind])),
+        "📍 " + ctx.app.regions.name(head.region, locale),
+        "🕒 " + t("{seen} (received around {time})", seen=t(SEEN_LABELS[head.seen]),
+                  time=_hour(ctx, head.received)),
+        "👥 " + t(AGENTS_LABELS[head.agents]) + " · 🚗 " + t(VEHICLES_LABELS[head.vehicles]),
+    ]
+    if head.details:
+        lines.append("📝 " + _clip(head.details, DETAILS_SHOWN))
+    if head.has_photo:
+        lines.append("📷 " + t("A photo is attached (its metadata was removed)."))
+    others = incident.reports[1:]
+    if others:
+        lines.append("🔗 " + t("Similar reports in this region in the last hour: {count}",
+                               count=len(others)))
+        lines.extend(_linked_line(t, r) for r in others[:LINKED_SHOWN])
+    else:
+        lines.append(t("No similar reports in this region in the last hour."))
+    lines.append(_status_line(ctx, t, incident))
+    return _clip("\n".join(lines), CARD_LIMIT)
+
+
+def _linked_line(t: Translate, report: Report) -> str:
+    line = f"  #{report.id} {t(KIND_LABELS[report.kind])} · {t(AGENTS_LABELS[report.agents])}"
+    if report.details:
+        line += ": " + _clip(report.details, LINKED_DETAILS_SHOWN)
+    return line
+
+
+def card_menu(t: Translate, incident: Incident) -> Menu | None:
+    if not incident.status.is_open:
+        return None
+    return Menu(tuple(Button(f"mod:{action}:{incident.id}", t(DECISION_LABELS[decision]))
+                      for action, decision in DECISION_ACTIONS.items()))
+
+
+async def recipient_locale(ctx: Context, address: Address) -> str:
+    group = getattr(getattr(ctx.config.channels, address.channel, None), "moderators_chat_id",
+                    "")
+    if group and str(group) == address.chat_id:
+        return str(ctx.config.bot.default_locale)
+    locale = await user_store.locale_of(ctx.app.db, ctx.app.pid_for(address))
+    return locale or str(ctx.config.bot.default_locale)
+
+
+async def card_replies(ctx: Context, incident: Incident, pressed: Address | None = None,
+                       headline: str | None = None) -> list[Reply]:
+    """The card for every moderator; the chat where a button was `pressed` gets it in place."""
+    replies = []
+    for address in moderators.room(ctx.config):
+        locale = await recipient_locale(ctx, address)
+        t = ctx.app.i18n.translator(locale)
+        text = card_text(ctx, locale, incident)
+        if headline:
+            text = t(headline) + "\n\n" + text
+        replies.append(Reply(text, card_menu(t, incident), to=address,
+                             replace=address == pressed))
+    return replies
+
+
+async def room_notices(ctx: Context, message: str, **kwargs: object) -> list[Reply]:
+    """A plain message (an N_ string) to every moderator, each in their language."""
+    replies = []
+    for address in moderators.room(ctx.config):
+        t = ctx.app.i18n.translator(await recipient_locale(ctx, address))
+        replies.append(Reply(t(message, **kwargs), to=address))
+    return replies
