@@ -113,6 +113,10 @@ class Runner:
             await asyncio.wait({console_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
             if console_task.done():
                 console_task.result()
+                if self.dispatcher is not None:
+                    # Piped input ended: let what the conversation queued (alerts to other
+                    # console people) go out before the process exits.
+                    await self.dispatcher.drain()
             stop_task.cancel()
             if not others or stop.is_set():
                 console_task.cancel()

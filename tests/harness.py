@@ -163,6 +163,12 @@ class Harness:
         finally:
             await app.close()
 
+    async def deliver(self) -> int:
+        """Runs the alert dispatcher until nothing is due (pacing moves the fake clock)."""
+        from alerts.dispatcher import AlertDispatcher
+
+        return await AlertDispatcher(self.app).drain()
+
     def person(self, name: str, channel: str = "console") -> Chat:
         key = (channel, name)
         if key not in self._people:

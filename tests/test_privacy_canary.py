@@ -124,6 +124,20 @@ async def test_no_marker_survives_a_whole_report(tmp_path: Path,
             assert "compa.sqlite3-wal" in scanned and "compa.sqlite3" in scanned
             await mod2.press("mod:ok:1")
             assert "confirmaron" in canary.inbox[-1].text
+            # Subscriptions and the alert fan-out (the outbox, progress to the publisher).
+            await canary.say("/alertas")
+            await canary.press("alerts:regions:0")
+            await canary.say("buncombe")
+            await canary.press("alerts:quiet:22-7")
+            await mod1.press("pub:note:1")
+            await mod1.say("cerca del puente")
+            await mod1.press("pub:send:1")
+            assert await harness.deliver() == 1
+            assert "🚨 Redada" in canary.inbox[-1].text
+            await mod1.say("/despejado 1")
+            harness.clock.advance(5)
+            await harness.deliver()
+            assert "Todo despejado" in canary.inbox[-1].text
             _scan(data_dir)
         _scan(data_dir)
     finally:
