@@ -41,10 +41,10 @@ FOLLOW_UPS = {
     "falsaalarma": MessageType.RETRACTION,
 }
 FOLLOW_UP_SENT = {
-    MessageType.UPDATE: N_("Update to alert #{n} queued for {count} people."),
-    MessageType.ALL_CLEAR: N_("All clear for alert #{n} queued for {count} people."),
-    MessageType.RETRACTION: N_("False alarm notice for alert #{n} queued for {count} people. "
-                               "Whatever had not gone out yet was stopped."),
+    MessageType.UPDATE: N_("Update to alert #{n} on its way. Recipients: {count}."),
+    MessageType.ALL_CLEAR: N_("All clear for alert #{n} on its way. Recipients: {count}."),
+    MessageType.RETRACTION: N_("False alarm notice for alert #{n} on its way. Recipients: "
+                               "{count}. Whatever had not gone out yet was stopped."),
 }
 
 
@@ -142,8 +142,8 @@ async def preview_button(ctx: Context, msg: Incoming) -> Result:
         await _audit(ctx, "publish:refused", f"alert:{alert_id}")
         return _error(ctx, exc)
     await _audit(ctx, "publish", f"alert:{alert_id}")
-    return [Reply(ctx.t("Alert #{n} published: going out to {count} people. I will report "
-                        "progress here.", n=alert_id, count=out.recipients), replace=True)]
+    return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report progress "
+                        "here.", n=alert_id, count=out.recipients), replace=True)]
 
 
 @router.step("pub")
@@ -191,7 +191,7 @@ async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
         return _error(ctx, exc)
     await _audit(ctx, "alert:create", f"alert:{out.alert_id}")
     if out.status == AlertStatus.PUBLISHED:
-        return [Reply(ctx.t("Alert #{n} published: going out to {count} people. I will report "
+        return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report "
                             "progress here.", n=out.alert_id, count=out.recipients))]
     return await previews_for_room(ctx, out.alert_id)
 

@@ -45,7 +45,7 @@ async def test_verified_report_preview_publish_and_all_clear(harness: Harness) -
     await mod1.say("Cerca del puente de Patton Ave")
     assert "Cerca del puente de Patton Ave" in mod1.inbox[-1].text
     await mod1.press("pub:send:1")
-    assert "Alert #1 published: going out to 1 people." in mod1.last.text
+    assert "Alert #1 published. Recipients: 1." in mod1.last.text
     await harness.deliver()
     alert = bea.inbox[-1].text
     assert alert.startswith("🚨 Retén o punto de control en Condado de Buncombe")
@@ -53,7 +53,7 @@ async def test_verified_report_preview_publish_and_all_clear(harness: Harness) -
     assert not any("🚨" in r.text for r in carl.inbox)
     assert "finished: 1 sent" in mod1.inbox[-1].text
     await mod1.say("/despejado 1")
-    assert "All clear for alert #1 queued for 1 people." in mod1.last.text
+    assert "All clear for alert #1 on its way. Recipients: 1." in mod1.last.text
     harness.clock.advance(5)
     await harness.deliver()
     assert bea.inbox[-1].text.startswith("✅ Todo despejado: la alerta #1")
@@ -94,7 +94,7 @@ async def test_direct_alert_needs_a_second_publisher(harness: Harness) -> None:
     await mod1.press("pub:send:1")
     assert "a different publisher must confirm it" in mod1.last.text
     await mod2.press("pub:send:1")
-    assert "published: going out to 1 people" in mod2.last.text
+    assert "published. Recipients: 1." in mod2.last.text
     await harness.deliver()
     assert "🚨 Raid (work or home) in Madison County" in bea.inbox[-1].text
     await mod1.say("/alert nowhere raid x")
@@ -191,7 +191,7 @@ async def test_console_done_when(tmp_path: Path) -> None:
                                         clock=FakeClock())) == 0
     text = out.getvalue()
     assert "Vista previa de la alerta #1." in text
-    assert "Alerta #1 publicada" in text
+    assert "Alerta #1 publicada. Destinatarios: 1." in text
     blocks = text.split("\n\n")
     to_bea = [b for b in blocks if b.startswith("[→ bea]")]
     to_carl = [b for b in blocks if b.startswith("[→ carl]")]
