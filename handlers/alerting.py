@@ -21,7 +21,7 @@ from bot.context import Context
 from bot.i18n import N_, fold
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Result, Router
-from handlers.menu import main_menu
+from handlers.moderation import audit, refuse
 
 router = Router("alerting")
 
@@ -53,13 +53,7 @@ def is_publisher(ctx: Context) -> bool:
 
 
 async def _refuse(ctx: Context, what: str) -> list[Reply]:
-    audit = ctx.app.audit
-    await audit.append(audit.person(ctx.user.pid, ctx.now), "refused", what, ctx.now)
-    return [Reply(ctx.t(REFUSAL), main_menu(ctx))]
-
-
-async def _audit(ctx: Context, action: str, subject: str) -> None:
-    await ctx.app.audit.append(ctx.user.pid, action, subject, ctx.now)
+    return await refuse(ctx, what, REFUSAL)
 
 
 def _error(ctx: Context, exc: PublishError) -> list[Reply]:
@@ -112,7 +106,7 @@ async def draft_for_verified_report(ctx: Context, report_id: int, region: str, k
     """Called when a report has just been verified: a draft alert and its preview."""
     alert_id = await publish.draft_from_report(ctx.app, report_id=report_id, region=region,
                                                kind=kind, observed=observed, actor=ctx.user.pid)
-    await _audit(ctx, "draft", f"alert:{alert_id}")
+    await audit(ctx, "draft", f"alert:{alert_id}")
     return await previews_for_room(ctx, alert_id)
 
 
@@ -132,16 +126,16 @@ async def preview_button(ctx: Context, msg: Incoming) -> Result:
                             n=alert_id))]
     if action == "drop":
         done = await publish.cancel(ctx.app, alert_id)
-        await _audit(ctx, "cancel" if done else "cancel:late", f"alert:{alert_id}")
+        await audit(ctx, "cancel" if done else "cancel:late", f"alert:{alert_id}")
         text = ctx.t("Alert #{n} cancelled: it will not go out.", n=alert_id) if done \
             else ctx.t("Alert #{n} can no longer be cancelled.", n=alert_id)
         return [Reply(text, replace=True)]
     try:
         out = await publish.confirm(ctx.app, alert_id, ctx.user.pid, progress_to=msg.address)
     except PublishError as exc:
-        await _audit(ctx, "publish:refused", f"alert:{alert_id}")
+        await audit(ctx, "publish:refused", f"alert:{alert_id}")
         return _error(ctx, exc)
-    await _audit(ctx, "publish", f"alert:{alert_id}")
+    await audit(ctx, "publish", f"alert:{alert_id}")
     return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report progress "
                         "here.", n=alert_id, count=out.recipients), replace=True)]
 
@@ -158,7 +152,7 @@ async def typed_note(ctx: Context, msg: Incoming) -> Result:
     except PublishError as exc:
         ctx.session.set("pub:note", alert=alert_id)
         return _error(ctx, exc)
-    await _audit(ctx, "note", f"alert:{alert_id}")
+    await audit(ctx, "note", f"alert:{alert_id}")
     return await previews_for_room(ctx, alert_id)
 
 
@@ -189,7 +183,7 @@ async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
                                    actor=ctx.user.pid, progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
-    await _audit(ctx, "alert:create", f"alert:{out.alert_id}")
+    await audit(ctx, "alert:create", f"alert:{out.alert_id}")
     if out.status == AlertStatus.PUBLISHED:
         return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report "
                             "progress here.", n=out.alert_id, count=out.recipients))]
@@ -213,7 +207,7 @@ async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
                                       progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
-    await _audit(ctx, f"followup:{type_}", f"alert:{alert_id}")
+    await audit(ctx, f"followup:{type_}", f"alert:{alert_id}")
     return [Reply(ctx.t(FOLLOW_UP_SENT[type_], n=alert_id, count=out.recipients))]
 
 
@@ -232,7 +226,7 @@ async def notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
     when, regions, text_es, text_en = parsed
     notice_id = await schedule.schedule_notice(ctx.app, when, regions, text_es, text_en,
                                                ctx.user.pid)
-    await _audit(ctx, "notice:schedule", f"notice:{notice_id}")
+    await audit(ctx, "notice:schedule", f"notice:{notice_id}")
     where = ctx.t("all subscribers") if regions is None else ", ".join(
         ctx.app.regions.name(r, ctx.locale) for r in regions)
     return [Reply(ctx.t("Notice #{n} scheduled for {when} to {where}. /avisos lists them; "
@@ -298,6 +292,6 @@ async def cancel_notice(ctx: Context, msg: Incoming) -> list[Reply]:
     if not number.isdigit() or len(number) > 12:
         return [Reply(ctx.t("Write the notice number, e.g. /cancelaraviso 3."))]
     done = await schedule.cancel_notice(ctx.app, int(number))
-    await _audit(ctx, "notice:cancel", f"notice:{number}")
+    await audit(ctx, "notice:cancel", f"notice:{number}")
     return [Reply(ctx.t("Notice #{n} cancelled.", n=number) if done
                   else ctx.t("There is no scheduled notice #{n}.", n=number))]

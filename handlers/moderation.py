@@ -27,11 +27,11 @@ def is_moderator(ctx: Context) -> bool:
     return Role(ctx.user.role).at_least(Role.VERIFIER)
 
 
-async def refuse(ctx: Context, what: str) -> list[Reply]:
-    """The same answer to anyone who is not a moderator, whatever they tried."""
+async def refuse(ctx: Context, what: str, message: str = REFUSAL) -> list[Reply]:
+    """The same answer to anyone without the role, whatever they tried (audited)."""
     audit = ctx.app.audit
     await audit.append(audit.person(ctx.user.pid, ctx.now), "refused", what, ctx.now)
-    return [Reply(ctx.t(REFUSAL), main_menu(ctx))]
+    return [Reply(ctx.t(message), main_menu(ctx))]
 
 
 def _number(text: str) -> int | None:
@@ -39,7 +39,7 @@ def _number(text: str) -> int | None:
     return int(first) if first.isdigit() and len(first) <= MAX_ID_DIGITS else None
 
 
-async def _audit(ctx: Context, action: str, subject: str) -> None:
+async def audit(ctx: Context, action: str, subject: str) -> None:
     await ctx.app.audit.append(ctx.user.pid, action, subject, ctx.now)
 
 
@@ -49,7 +49,7 @@ async def list_pending(ctx: Context, msg: Incoming) -> list[Reply]:
     if not is_moderator(ctx):
         return await refuse(ctx, "command:pending")
     incidents = await ctx.app.reports.open_incidents()
-    await _audit(ctx, "list", "reports:open")
+    await audit(ctx, "list", "reports:open")
     if not incidents:
         return [Reply(ctx.t("No reports are waiting for a decision."), main_menu(ctx))]
     lines = [ctx.t("Reports waiting for a decision:")]
@@ -86,7 +86,7 @@ async def view_report(ctx: Context, msg: Incoming) -> Result:
 
 async def _show(ctx: Context, number: int, replace: bool = False) -> list[Reply]:
     incident = await ctx.app.reports.incident(number)
-    await _audit(ctx, "view", f"report:{number}")
+    await audit(ctx, "view", f"report:{number}")
     if incident is None:
         return [Reply(ctx.t("There is no report #{id}.", id=number), replace=replace)]
     text = card_text(ctx, ctx.locale, incident)
@@ -136,7 +136,7 @@ async def card_button(ctx: Context, msg: Incoming) -> list[Reply]:
         return await _show(ctx, number, replace=True)
     decision = DECISION_ACTIONS.get(action)
     if number is None or decision is None:
-        await _audit(ctx, "refused:forged", "button:mod")
+        await audit(ctx, "refused:forged", "button:mod")
         return [Reply(ctx.t("That option is no longer available.") + "\n\n" + _usage(ctx))]
     return await _decide(ctx, msg, number, decision, pressed=True)
 
@@ -144,7 +144,7 @@ async def card_button(ctx: Context, msg: Incoming) -> list[Reply]:
 async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
                   note: str = "", pressed: bool = False) -> list[Reply]:
     result = await decide(ctx.app.reports, ctx.user.pid, number, decision, ctx.now, note)
-    await _audit(ctx, f"{decision}:{result.outcome}", f"report:{number}")
+    await audit(ctx, f"{decision}:{result.outcome}", f"report:{number}")
     incident = result.incident
     if result.outcome is Outcome.NOT_FOUND or incident is None:
         return [Reply(ctx.t("There is no report #{id}.", id=number))]
