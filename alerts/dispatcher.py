@@ -84,10 +84,15 @@ class AlertDispatcher:
         await outbox.release_claims(self.app.db)
         self._task = asyncio.create_task(self.run(), name="alert-dispatcher")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Lets the round in progress finish its sends (up to the grace), then stops."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

@@ -116,6 +116,7 @@ class Runner:
                 if self.dispatcher is not None:
                     # Piped input ended: let what the conversation queued (alerts to other
                     # console people) go out before the process exits.
+                    await self.dispatcher.stop()
                     await self.dispatcher.drain()
             stop_task.cancel()
             if not others or stop.is_set():
