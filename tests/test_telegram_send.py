@@ -41,6 +41,21 @@ async def test_send_delivers_text_and_keyboard(channel: TelegramChannel,
     assert sent.params["link_preview_options"] == {"is_disabled": True}
 
 
+async def test_edit_rewrites_a_sent_message_in_place(channel: TelegramChannel,
+                                                     tg_api: FakeTelegram) -> None:
+    first = await channel.send(TO, Reply("Alert #1: sent 0 / 1,234"))
+    assert first.ok and first.provider_id
+    edited = await channel.edit(TO, first.provider_id, Reply("Alert #1: sent 600 / 1,234"))
+    assert edited == SendResult(ok=True, provider_id=first.provider_id)
+    sent = tg_api.sent[str(CHAT)]
+    assert [(s.method, s.message_id, s.text) for s in sent] == [
+        ("sendMessage", int(first.provider_id), "Alert #1: sent 0 / 1,234"),
+        ("editMessageText", int(first.provider_id), "Alert #1: sent 600 / 1,234")]
+    gone = await channel.edit(TO, "999999", Reply("x"))
+    assert not gone.ok and gone.permanent
+    assert not (await channel.edit(TO, "abc", Reply("x"))).ok
+
+
 async def test_flood_control_gives_retry_after_in_seconds(channel: TelegramChannel,
                                                           tg_api: FakeTelegram) -> None:
     tg_api.flood("sendMessage", 7)

@@ -322,6 +322,20 @@ class TelegramChannel:
             return send_failure(exc)
         return SendResult(ok=True, provider_id=str(message.message_id))
 
+    async def edit(self, address: Address, provider_id: str, reply: Reply) -> SendResult:
+        """Rewrites a message sent earlier (the publisher's progress: "sent 600 / 1,234")."""
+        chat = chat_number(address)
+        parts = render(reply)
+        if chat is None or not provider_id.isdigit() or len(parts) != 1:
+            return SendResult(ok=False, permanent=True, error="cannot edit")
+        try:
+            done = await self._edit(chat, int(provider_id), *parts[0])
+        except TelegramError as exc:
+            return send_failure(exc)
+        if not done:
+            return SendResult(ok=False, permanent=True, error="message can no longer be edited")
+        return SendResult(ok=True, provider_id=provider_id)
+
     async def _send(self, chat: int, text: str, markup: InlineKeyboardMarkup | None) -> Message:
         return await self.bot.send_message(chat, text, reply_markup=markup,
                                            link_preview_options=NO_PREVIEW)
