@@ -18,14 +18,14 @@ import contextlib
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alerts import outbox, progress
 from alerts import subscriptions as subs
 from alerts.outbox import Claim
 from alerts.ratelimit import Pacer
 from alerts.render import render
-from alerts.status import DeliveryStatus
+from alerts.status import DeliveryStatus, MessageType
 from bot.config import PaceConfig
 from bot.messages import Address, Reply, SendResult
 
@@ -135,29 +135,34 @@ class AlertDispatcher:
         by_channel: dict[str, list[Claim]] = {}
         for c in claims:
             by_channel.setdefault(c.channel, []).append(c)
-        await asyncio.gather(*(self._send_lane(self.lane(ch), items)
+        ids = sorted({c.alert_id for c in claims})
+        marks = ",".join("?" for _ in ids)
+        alerts = {int(row["id"]): row for row in await self.app.db.fetchall(
+            f"SELECT * FROM alerts WHERE id IN ({marks})", ids)}
+        texts: dict[tuple[int, str], str | None] = {}
+        await asyncio.gather(*(self._send_lane(self.lane(ch), items, alerts, texts)
                                for ch, items in by_channel.items()))
         await progress.report(self.app, {c.alert_id for c in claims})
         return len(claims)
 
-    async def _send_lane(self, lane: ChannelLane, claims: list[Claim]) -> None:
+    async def _send_lane(self, lane: ChannelLane, claims: list[Claim], alerts: dict[int, Any],
+                         texts: dict[tuple[int, str], str | None]) -> None:
         queue: asyncio.Queue[Claim] = asyncio.Queue()
         for c in claims:
             queue.put_nowait(c)
 
         async def worker() -> None:
             while not queue.empty():
-                await self._deliver(lane, queue.get_nowait())
+                await self._deliver(lane, queue.get_nowait(), alerts, texts)
 
         await asyncio.gather(*(worker() for _ in range(min(lane.pace.concurrency,
                                                             len(claims)))))
 
-    async def _deliver(self, lane: ChannelLane, claim: Claim) -> None:
+    async def _deliver(self, lane: ChannelLane, claim: Claim, alerts: dict[int, Any],
+                       texts: dict[tuple[int, str], str | None]) -> None:
         app, now = self.app, self.app.clock.now()
-        alert = await app.db.fetchone("SELECT * FROM alerts WHERE id = ?", (claim.alert_id,))
-        user = await app.db.fetchone(
-            "SELECT channel, address_sealed, locale FROM users WHERE pid = ?", (claim.pid,))
-        if alert is None or user is None:
+        alert = alerts.get(claim.alert_id)
+        if alert is None or claim.address_sealed is None:
             await outbox.record(app.db, claim.id, DeliveryStatus.UNSUBSCRIBED)
             return
         if alert["expires"] <= now:
@@ -170,13 +175,18 @@ class AlertDispatcher:
             await outbox.record(app.db, claim.id, DeliveryStatus.PENDING,
                                 next_attempt=last + spacing)
             return
-        locale = user["locale"] or app.config.bot.default_locale
-        text = await render(app, alert, claim.pid, locale, now)
+        locale = claim.locale or app.config.bot.default_locale
+        key = (claim.alert_id, locale)
+        if alert["type"] == MessageType.DIGEST:
+            text = await render(app, alert, claim.pid, locale, now)  # each person's own
+        elif key in texts:
+            text = texts[key]  # the same words for everyone in this language, this round
+        else:
+            text = texts[key] = await render(app, alert, claim.pid, locale, now)
         if text is None:
             await outbox.record(app.db, claim.id, DeliveryStatus.CANCELLED, error="empty")
             return
-        chat_id = app.privacy.unseal_text(bytes(user["address_sealed"]),
-                                          f"address:{user['channel']}")
+        chat_id = app.privacy.unseal_text(claim.address_sealed, f"address:{claim.channel}")
         await lane.pacer.acquire()
         result = await app.send(Address(claim.channel, chat_id), Reply(text))
         lane.last_sent[claim.pid] = app.clock.now()

@@ -25,6 +25,9 @@ class Claim:
     pid: str
     channel: str
     attempts: int
+    # The recipient, read in the same statement: None when they are gone (forget-me).
+    address_sealed: bytes | None = None
+    locale: str | None = None
 
 
 def quiet_end_times(now: float, tz: ZoneInfo) -> list[tuple[int, int, float]]:
@@ -130,7 +133,19 @@ async def claim(db: Database, now: float, lease_seconds: float, limit: int,
             " RETURNING id, alert_id, pid, channel, attempts",
             (now + lease_seconds, *channels, now, now, limit))
         rows = await cur.fetchall()
-    claims = [Claim(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4])) for r in rows]
+        await cur.close()
+        people: dict[str, tuple[bytes, str | None]] = {}
+        pids = sorted({str(r[2]) for r in rows})
+        for start in range(0, len(pids), 500):
+            chunk = pids[start:start + 500]
+            marks = ",".join("?" for _ in chunk)
+            async with conn.execute(
+                    f"SELECT pid, address_sealed, locale FROM users WHERE pid IN ({marks})",
+                    chunk) as found:
+                for p in await found.fetchall():
+                    people[str(p[0])] = (bytes(p[1]), p[2])
+    claims = [Claim(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]),
+                    *people.get(str(r[2]), (None, None))) for r in rows]
     claims.sort(key=lambda c: c.id)
     return claims
 
@@ -139,7 +154,7 @@ async def record(db: Database, claim_id: int, status: DeliveryStatus, *,
                  next_attempt: float | None = None, provider_id: str | None = None,
                  error: str | None = None) -> None:
     """Records one outcome, only if the row is still ours (claimed)."""
-    await db.execute(
+    await db.execute_one(
         "UPDATE deliveries SET status = ?, lease_until = NULL,"
         " next_attempt = COALESCE(?, next_attempt), provider_id = COALESCE(?, provider_id),"
         " error = ? WHERE id = ? AND status = 'claimed'",

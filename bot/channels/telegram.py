@@ -41,6 +41,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
 from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError
 from bot.channels.telegram_codec import ALLOWED_UPDATES, BotIdentity, Leave, classify, render
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import ConfigError, TelegramConfig, secret
 from bot.i18n import N_
 from bot.messages import Address, Incoming, Media, Reply, SendResult
@@ -60,6 +61,7 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 POLL_TIMEOUT = 30              # seconds one getUpdates long poll stays open
 REQUEST_TIMEOUT = 15.0         # seconds for any other Bot API call
 CONCURRENT_UPDATES = 32        # App.handle serialises each person; others need not wait
+CONNECTION_POOL = 16
 MAX_REPLY_WAIT = 10.0          # longest flood-control pause worth making an answer wait for
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 MAX_BODY = 1_000_000
@@ -127,14 +129,15 @@ class TelegramChannel:
         self._secret = (webhook_secret or "").encode()
         self._poll_timeout = poll_timeout
         base = config.api_base_url.rstrip("/")
+        # Every call goes through aiohttp (bot/channels/telegram_http.py says why).
         builder = (ApplicationBuilder().token(token)
                    .base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
                    .concurrent_updates(CONCURRENT_UPDATES)
-                   .connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
-                   .pool_timeout(timeout))
+                   .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL,
+                                           timeout=timeout)))
         if polling:
-            builder = builder.get_updates_connect_timeout(timeout) \
-                .get_updates_read_timeout(timeout).get_updates_pool_timeout(timeout)
+            builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=1,
+                                                                 timeout=timeout))
         else:
             builder = builder.updater(None)
         self.application = builder.build()

@@ -86,6 +86,14 @@ class Database:
             cur = await conn.execute(sql, tuple(params))
             return cur.rowcount
 
+    async def execute_one(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One write statement as its own implicit transaction: one trip to the connection's
+        thread instead of three. Only for a single statement that reads nothing it depends on
+        before writing (an UPDATE … WHERE, an INSERT): SQLite makes it atomic by itself."""
+        async with self._lock:
+            cur = await self.writer.execute(sql, tuple(params))
+            return cur.rowcount
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         assert self._reader is not None, "database is closed"
         async with self._reader.execute(sql, tuple(params)) as cur:
