@@ -60,6 +60,7 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 POLL_TIMEOUT = 30              # seconds one getUpdates long poll stays open
 REQUEST_TIMEOUT = 15.0         # seconds for any other Bot API call
 CONCURRENT_UPDATES = 32        # App.handle serialises each person; others need not wait
+CONNECTION_POOL = 16
 MAX_REPLY_WAIT = 10.0          # longest flood-control pause worth making an answer wait for
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 MAX_BODY = 1_000_000
@@ -130,6 +131,7 @@ class TelegramChannel:
         builder = (ApplicationBuilder().token(token)
                    .base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
                    .concurrent_updates(CONCURRENT_UPDATES)
+                   .connection_pool_size(CONNECTION_POOL)
                    .connect_timeout(timeout).read_timeout(timeout).write_timeout(timeout)
                    .pool_timeout(timeout))
         if polling:
