@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run console test lint typecheck i18n i18n-check content-check clean
+.PHONY: install run console test lint typecheck i18n i18n-check content-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,15 @@ content-check: install
 
 test: lint typecheck i18n-check content-check
 	$(BIN)/python -m pytest
+
+# Benchmarks (never part of `make test`): every one, or `make bench BENCH="updates startup"`.
+# Figures print one per line and merge into bench/results.json; see docs/BENCHMARKS.md.
+$(BENCH_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	$(BIN)/python -m bench $(BENCH)
 
 # Extract new strings and merge them into both catalogs (then translate what is empty).
 i18n: install

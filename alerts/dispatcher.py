@@ -168,6 +168,17 @@ class AlertDispatcher:
         if alert["expires"] <= now:
             await outbox.record(app.db, claim.id, DeliveryStatus.SKIPPED_EXPIRED)
             return
+        if alert["parent_id"] is not None:
+            # A follow-up goes only to people whose original went out, and after it.
+            original = await outbox.original_outcome(app.db, int(alert["parent_id"]), claim.pid)
+            if original in ("pending", "claimed", "retry"):
+                await outbox.record(app.db, claim.id, DeliveryStatus.PENDING,
+                                    next_attempt=now + 1.0)
+                return
+            if original != DeliveryStatus.SENT:
+                await outbox.record(app.db, claim.id, DeliveryStatus.CANCELLED,
+                                    error=f"original {original}")
+                return
         spacing = lane.pace.per_chat_seconds
         last = lane.last_sent.get(claim.pid)
         if spacing and last is not None and now - last < spacing:

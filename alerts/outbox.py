@@ -98,8 +98,12 @@ async def enqueue_region(conn: aiosqlite.Connection, alert_id: int, region: str,
 async def enqueue_followup(conn: aiosqlite.Connection, followup_id: int, original_id: int,
                            now: float, include_pending: bool) -> int:
     """The follow-up goes to exactly the people who received the original (and, for an
-    update, those about to receive it); retractions cancel what has not gone out yet."""
-    statuses = ("sent", "pending", "claimed", "retry") if include_pending else ("sent",)
+    update, those about to receive it); retractions cancel what has not gone out yet.
+
+    A row still in flight (claimed) is included: whether it went out is settled when the
+    follow-up's turn comes (`original_outcome`)."""
+    statuses = ("sent", "pending", "claimed", "retry") if include_pending \
+        else ("sent", "claimed")
     marks = ",".join("?" for _ in statuses)
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
@@ -111,6 +115,13 @@ async def enqueue_followup(conn: aiosqlite.Connection, followup_id: int, origina
             "UPDATE deliveries SET status = 'cancelled', lease_until = NULL"
             " WHERE alert_id = ? AND status IN ('pending', 'retry')", (original_id,))
     return cur.rowcount
+
+
+async def original_outcome(db: Database, alert_id: int, pid: str) -> str | None:
+    """The status of this person's delivery of alert `alert_id` (a follow-up's original)."""
+    row = await db.fetchone("SELECT status FROM deliveries WHERE alert_id = ? AND pid = ?",
+                            (alert_id, pid))
+    return str(row[0]) if row else None
 
 
 async def release_claims(db: Database) -> int:

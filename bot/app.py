@@ -145,12 +145,13 @@ class App:
 
             replies = [Reply(ctx.t("Sorry, something went wrong on our side. "
                                    "Here is the menu."), main_menu(ctx))]
-        await self._save_session(pid, session, now)
+        await self._save_session(pid, session, now, stored=state is not None)
         return replies
 
-    async def _save_session(self, pid: str, session: Session, now: float) -> None:
+    async def _save_session(self, pid: str, session: Session, now: float, *,
+                            stored: bool) -> None:
         if session.state is None or session.state == "start:language":
-            if session.changed:
+            if session.changed and stored:
                 await session_store.clear(self.db, pid)
             return
         sealed = self.privacy.seal(session.encode(), f"session:{pid}") if session.data else None

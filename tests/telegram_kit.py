@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,42 @@ class TgPerson:
         await self.fake.push(update)
         await self.fake.wait_sent(self.chat_id, before + expect)
         return self.sent[before:]
+
+
+class Answers:
+    """Hands each message the bot sends to the person waiting for it, for crowds (load tests,
+    benchmarks): each person has one update in flight, so the next message to their chat is
+    the answer to it. Waiting per chat keeps a thousand waiting people cheap; `wait_until`
+    would wake all of them on every call the fake receives.
+    """
+
+    def __init__(self, fake: FakeTelegram) -> None:
+        self.fake = fake
+        self.unexpected = 0     # messages nobody was waiting for (a second answer, a stray)
+        self._waiting: dict[str, asyncio.Future[tuple[Sent, float]]] = {}
+        fake.on_sent.append(self._arrived)
+
+    def close(self) -> None:
+        self.fake.on_sent.remove(self._arrived)
+
+    def _arrived(self, sent: Sent) -> None:
+        future = self._waiting.pop(sent.chat_id, None)
+        if future is None or future.done():
+            self.unexpected += 1
+            return
+        future.set_result((sent, time.perf_counter()))
+
+    async def turn(self, chat_id: int | str, deliver: Callable[[], Awaitable[object]],
+                   within: float = 30.0) -> tuple[Sent, float]:
+        """Delivers one update; returns its one answer and the seconds it took to arrive."""
+        key = str(chat_id)
+        assert key not in self._waiting, "one update in flight per person"
+        future: asyncio.Future[tuple[Sent, float]] = asyncio.get_running_loop().create_future()
+        self._waiting[key] = future
+        started = time.perf_counter()
+        try:
+            await deliver()
+            sent, arrived = await asyncio.wait_for(future, within)
+        finally:
+            self._waiting.pop(key, None)
+        return sent, arrived - started

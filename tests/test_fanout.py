@@ -16,7 +16,7 @@ import pytest
 from alerts import publish, schedule
 from alerts import subscriptions as subs
 from alerts.dispatcher import AlertDispatcher
-from alerts.status import AlertStatus, MessageType
+from alerts.status import AlertStatus, DeliveryStatus, MessageType
 from bot.messages import Address, Reply, SendResult
 from tests.harness import Harness, RecordingChannel, make_config
 
@@ -393,3 +393,29 @@ async def test_publish_is_one_transaction_with_its_outbox(h: Harness) -> None:
     assert rows[0][0] == 1
 
 
+
+
+async def test_all_clear_while_the_original_is_in_flight(h: Harness) -> None:
+    from alerts import outbox
+
+    await subscriber(h, "bea", ["buncombe"], "en")
+    await subscriber(h, "gone", ["buncombe"], "en")
+    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
+                               preverified=True)
+    # A dispatcher has both deliveries in flight when the moderator sends the all clear.
+    claimed = await outbox.claim(h.app.db, h.clock.now(), 30, 10, ("console",))
+    assert len(claimed) == 2
+    follow = await publish.follow_up(h.app, out.alert_id, MessageType.ALL_CLEAR, "", MOD)
+    assert follow.recipients == 2
+    gone = next(c for c in claimed if c.pid == h.app.pid_for(Address("console", "gone")))
+    await outbox.record(h.app.db, gone.id, DeliveryStatus.FAILED, error="bad request")
+    dispatcher = AlertDispatcher(h.app)
+    await dispatcher.drain()
+    assert channel(h).log == []  # the all clear waits for its original
+    h.clock.advance(31)  # the lease runs out: the original goes out again, then the all clear
+    await dispatcher.drain()
+    h.clock.advance(1)
+    await dispatcher.drain()
+    texts = channel(h).received("bea")
+    assert len(texts) == 2 and texts[0].startswith("🚨") and texts[1].startswith("✅ All clear")
+    assert channel(h).received("gone") == []  # never got the alert: no all clear either

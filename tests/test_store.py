@@ -90,3 +90,54 @@ def test_db_migrate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr().out
     assert f"schema version {mig.LATEST}" in out
     assert "applied" in out
+
+
+async def test_touch_writes_once_an_hour_and_on_a_role_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.store import users
+
+    db = await Database.open(tmp_path / "c.sqlite3")
+    writes = count_writes(db, monkeypatch)
+    start = 1_000_000 * 3600
+    try:
+        first = await users.touch(db, "p1", "console", b"sealed", start + 10, "person")
+        again = await users.touch(db, "p1", "console", b"sealed", start + 3000, "person")
+        assert (first.is_new, again.is_new, len(writes)) == (True, False, 1)
+        await users.touch(db, "p1", "console", b"sealed", start + 3600, "person")
+        await users.touch(db, "p1", "console", b"sealed", start + 3700, "moderator")
+        assert len(writes) == 3
+        row = await db.fetchone("SELECT last_inbound, role FROM users WHERE pid = 'p1'")
+        assert row is not None and tuple(row) == (start + 3600, "moderator")
+    finally:
+        await db.close()
+
+
+def count_writes(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the write transactions `db` opens from now on."""
+    writes: list[int] = []
+    original = db.write
+
+    def counted():  # type: ignore[no-untyped-def]
+        writes.append(1)
+        return original()
+
+    monkeypatch.setattr(db, "write", counted)
+    return writes
+
+
+async def test_browsing_the_menus_writes_nothing_until_a_step_is_stored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.harness import Harness
+
+    async with Harness.open(tmp_path / "data") as harness:
+        ana = harness.person("ana")
+        await ana.start_in("es")
+        writes = count_writes(harness.app.db, monkeypatch)
+        for button in ("kyr:list", "kyr:topic:door", "menu:main", "help:show"):
+            await ana.press(button)
+        await ana.say("hola")
+        assert writes == []
+        await ana.say("/idioma")               # a step to remember: one write
+        await ana.press("menu:main")           # and one to forget it
+        assert len(writes) == 2
+        assert await harness.app.db.fetchall("SELECT state FROM sessions") == []

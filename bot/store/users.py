@@ -19,8 +19,16 @@ class User:
 
 async def touch(db: Database, pid: str, channel: str, address_sealed: bytes, now: float,
                 role: str) -> User:
-    """Creates the person on first contact, else records the (coarse) inbound time."""
+    """Creates the person on first contact, else records the (coarse) inbound time.
+
+    Most messages come from someone already recorded this hour: a read answers them, and the
+    single writer stays free for everyone else.
+    """
     hour = coarse_hour(now)
+    known = await db.fetchone("SELECT locale, last_inbound, role FROM users WHERE pid = ?",
+                              (pid,))
+    if known is not None and known[1] >= hour and known[2] == role:
+        return User(pid=pid, channel=channel, locale=known[0], role=role)
     async with db.write() as conn:
         cur = await conn.execute(
             "INSERT INTO users (pid, channel, address_sealed, role, created, last_inbound)"

@@ -138,6 +138,9 @@ class FakeTelegram:
         self.blocked: set[str] = set()
         self.webhook: dict[str, Any] | None = None
         self.rate_violations = 0
+        # Called with each successful send or edit as it arrives: benchmarks and load tests
+        # wait per chat here instead of waking every waiter of `wait_until` on every call.
+        self.on_sent: list[Callable[[Sent], None]] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._updates: list[dict[str, Any]] = []
@@ -305,6 +308,21 @@ class FakeTelegram:
         self._updates.extend(updates)
         await self._notify()
 
+    def shown(self, chat_id: int, text: str, callback_data: list[str]) -> int:
+        """A message with these buttons, as if the bot had sent it before the test began
+        (crowds that start mid-conversation); it is not counted in `sent`."""
+        state = self._chats[str(chat_id)]
+        message_id = next(state.ids)
+        state.messages[message_id] = {
+            "message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Compa",
+                     "username": BOT_USERNAME},
+            "text": text,
+            "reply_markup": {"inline_keyboard": [[{"text": data, "callback_data": data}]
+                                                 for data in callback_data]},
+        }
+        return message_id
+
     def bot_message(self, chat_id: str | int, message_id: int) -> dict[str, Any]:
         return self._chats[str(chat_id)].messages[message_id]
 
@@ -456,7 +474,7 @@ class FakeTelegram:
         if markup:
             message["reply_markup"] = markup
         state.messages[message_id] = message
-        self.sent[chat].append(Sent("sendMessage", chat, message_id, text, markup, params))
+        self._record(Sent("sendMessage", chat, message_id, text, markup, params))
         return message
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -476,9 +494,13 @@ class FakeTelegram:
         if markup:
             message["reply_markup"] = markup
         message["edit_date"] = int(time.time())
-        self.sent[chat].append(Sent("editMessageText", chat, message["message_id"], text, markup,
-                                    params))
+        self._record(Sent("editMessageText", chat, message["message_id"], text, markup, params))
         return message
+
+    def _record(self, sent: Sent) -> None:
+        self.sent[sent.chat_id].append(sent)
+        for listener in self.on_sent:
+            listener(sent)
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id") or "")
