@@ -419,3 +419,24 @@ async def test_all_clear_while_the_original_is_in_flight(h: Harness) -> None:
     texts = channel(h).received("bea")
     assert len(texts) == 2 and texts[0].startswith("🚨") and texts[1].startswith("✅ All clear")
     assert channel(h).received("gone") == []  # never got the alert: no all clear either
+
+
+async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
+    await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
+    h.clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=NY))
+    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
+                         preverified=True)
+    h.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=NY))  # down at 07:30, back at 09:00
+    scheduler = schedule.Scheduler(h.app)
+    await scheduler.start()  # the real AsyncIOScheduler, started in this loop
+    try:
+        jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+        assert set(jobs) == {"digest", "notices-expiry", "drain-safety-net", "retention-purge"}
+        digest = jobs["digest"]
+        assert digest.misfire_grace_time == 3600 and digest.coalesce
+        assert str(digest.trigger.timezone) == "America/New_York"
+        assert "hour='7'" in str(digest.trigger) and "minute='30'" in str(digest.trigger)
+    finally:
+        await scheduler.stop()
+    await AlertDispatcher(h.app).drain()
+    assert len(channel(h).received("dora")) == 1  # the missed digest ran once at start-up
