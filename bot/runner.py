@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # How long a thread may hold the GIL while another waits for it (Python's default: 5 ms).
 # The event loop shares the interpreter with aiosqlite's thread: with the default, a query's
 # result could wait up to 5 ms behind a busy loop, and the loop behind the query's thread;
-# `make bench` measured 110-120 Telegram updates/s with the default, 140-155 with 0.5 ms.
+# interleaved `make bench` runs: 122-133 Telegram updates/s with the default, 143-149 with 0.5 ms.
 SWITCH_INTERVAL = 0.0005
 
 # Channel name → module with `build(app, options)`; imported only when enabled, so a console
