@@ -2,7 +2,7 @@
 
     TELEGRAM_BOT_TOKEN=… python -m bench._echo_bot http://127.0.0.1:PORT
 
-It polls like Compa and is built with the same PTB settings Compa uses (32 concurrent updates,
+It polls like Compa and is built with the PTB settings Compa uses (concurrent updates, pool size,
 the same timeouts), so the only difference measured is what Compa does per update: a text is
 answered with the same text; a press is answered (as Compa answers every press) and its data
 sent back as a message. Runs until SIGTERM.

@@ -67,7 +67,7 @@ class Figure:
         return cls(name=data["name"], value=float(data["value"]), unit=data["unit"],
                    target=data.get("target", ""), measured=data.get("measured"),
                    baseline=data.get("baseline"), of=data.get("of", ""),
-                   labels=tuple(data.get("labels") or ("", "")))  # type: ignore[arg-type]
+                   labels=tuple(data.get("labels") or ("", "")))
 
 
 def fmt(value: float) -> str:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.channels.console import ConsoleChannel
 from bot.runner import RunOptions, run
 from tests.harness import make_config
@@ -74,3 +76,16 @@ async def test_replies_to_someone_else_are_prefixed(tmp_path: Path) -> None:
     lines = stdout.getvalue().splitlines()
     assert "[→ mod1] new report" in lines
     assert "for ana" in lines
+
+
+async def test_run_lets_the_database_thread_have_the_gil_sooner(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.runner import SWITCH_INTERVAL
+
+    monkeypatch.setattr(sys, "setswitchinterval", lambda value: set_to.append(value))
+    set_to: list[float] = []
+    await run(make_config(tmp_path / "data"), RunOptions(stdin=io.StringIO(""),
+                                                         stdout=io.StringIO()))
+    # Python's default (5 ms) let SQLite results wait behind a busy event loop.
+    assert set_to == [SWITCH_INTERVAL]
+    assert SWITCH_INTERVAL < 0.005

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import httpx
@@ -23,5 +24,20 @@ async def test_answers_are_not_held_back_by_nagle() -> None:
             for protocol in connections:
                 sock = protocol.transport.get_extra_info("socket")
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        await server.stop()
+
+
+async def test_idle_connections_outlive_a_proxys_idle_timeout() -> None:
+    # A client that reuses a connection just as the server drops it gets a reset, not an
+    # answer; uvicorn's default (5 s) is shorter than most clients and proxies wait.
+    server = WebServer(build_web_app(), "127.0.0.1", 0)
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/healthz")).status_code == 200
+            [protocol] = list(server._server.server_state.connections)
+            closes_in = protocol.timeout_keep_alive_task.when() - asyncio.get_running_loop().time()
+            assert closes_in > 60
     finally:
         await server.stop()

@@ -61,7 +61,10 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 POLL_TIMEOUT = 30              # seconds one getUpdates long poll stays open
 REQUEST_TIMEOUT = 15.0         # seconds for any other Bot API call
 CONCURRENT_UPDATES = 32        # App.handle serialises each person; others need not wait
-CONNECTION_POOL = 16
+# Every update in progress may have its answer and a press's answer in flight (Telegram is
+# 100-300 ms away, so fewer would queue them); more would only lengthen the scan httpcore
+# makes of the whole pool on every request (PTB's default pool is 256).
+CONNECTION_POOL = 2 * CONCURRENT_UPDATES
 MAX_REPLY_WAIT = 10.0          # longest flood-control pause worth making an answer wait for
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 MAX_BODY = 1_000_000

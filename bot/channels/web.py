@@ -20,6 +20,8 @@ from starlette.routing import BaseRoute, Route
 
 log = logging.getLogger(__name__)
 
+KEEP_ALIVE = 75  # seconds an idle HTTP connection stays open
+
 
 async def healthz(request: Request) -> Response:
     return JSONResponse({"ok": True})
@@ -42,7 +44,11 @@ class WebServer:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind((host, port))
         self.host, self.port = host, self._sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        # uvicorn closes an idle connection after 5 s by default, and a client (a reverse
+        # proxy, Telegram, PTB against a local Bot API) that reuses it at that moment gets a
+        # reset instead of an answer. Outlive the usual idle timeouts (nginx 60 s) instead.
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_keep_alive=KEEP_ALIVE)
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -11,7 +11,9 @@ leaveChat, getFile and the file download) and validates what the real server val
 length (in UTF-16 units, like Telegram) and emptiness, callback_data ≤ 64 bytes, keyboard shape,
 known callback query ids, editable messages. Faults can be injected per method (429 with
 retry_after, 403 blocked, 400, 500, and slow answers held until released), and an optional rate
-limit (30/s overall, 1/s per chat) counts `rate_violations` for benchmarks.
+limit (30/s overall, 1/s per chat) counts `rate_violations` for benchmarks. Crowds (load tests,
+benchmarks) wait on `on_sent` listeners (see `tests.telegram_kit.Answers`) and can start
+mid-conversation with `shown()`.
 
 Updates stay queued until a later getUpdates confirms them with `offset`, as on Telegram, so a
 long poll abandoned by a stopping client loses nothing.
