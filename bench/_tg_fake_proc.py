@@ -10,10 +10,12 @@ import asyncio
 import sys
 import time
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.channels.web import WebServer
 from tests.fakes.telegram_api import FakeTelegram, RateLimits
 
 
@@ -27,6 +29,16 @@ class CountingFake(FakeTelegram):
         self.arrivals.append(time.monotonic())
         super()._check_rate(chat)
 
+    async def start(self) -> None:
+        # The full fake's routes, plus /stats.
+        app = Starlette(routes=[
+            Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            Route("/stats", self.stats),
+        ])
+        self._server = WebServer(app, "127.0.0.1", 0)
+        await self._server.start()
+
     async def stats(self, request: Request) -> JSONResponse:
         sends = sum(1 for chat in self.sent.values() for s in chat if s.method == "sendMessage")
         first = self.arrivals[0] if self.arrivals else 0.0
@@ -39,7 +51,6 @@ async def main(rate: int) -> None:
     fake = CountingFake(rate)
     await fake.start()
     assert fake._server is not None
-    fake._server._server.config.app.router.routes.append(Route("/stats", fake.stats))
     print(f"PORT {fake._server.port}", flush=True)
     await asyncio.Event().wait()
 
