@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from bot.clock import Clock
 
-# Slots are spaced 0.1 % wider than 1/rate: float rounding must never squeeze rate + 1 sends
-# into one second at the platform's end. It costs 0.1 % of throughput.
-MARGIN = 1.001
+# Slots are spaced 3 % wider than 1/rate. The platform counts arrivals, not our send times:
+# network and server jitter of a few milliseconds would otherwise squeeze rate + 1 arrivals
+# into one of its seconds (measured: 63 violations in 3,000 sends at 0.1 %, none at 3 %).
+# It costs 3 % of throughput.
+MARGIN = 1.03
 
 
 class Pacer:
