@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from alerts.status import AlertStatus, DeliveryStatus, MessageType
+from bot.privacy import Privacy
 from bot.store import Database
 
 
@@ -108,6 +109,13 @@ async def enqueue_followup(conn: aiosqlite.Connection, followup_id: int, origina
             "UPDATE deliveries SET status = 'cancelled', lease_until = NULL"
             " WHERE alert_id = ? AND status IN ('pending', 'retry')", (original_id,))
     return cur.rowcount
+
+
+def provider_key(privacy: Privacy, provider_id: str | None) -> str | None:
+    """What the outbox keeps of a platform's message id: a keyed hash, enough to match a later
+    status webhook. Meta's ids (wamid.HBgL…) are base64 of a record holding the recipient's
+    phone number, so the id itself is never stored."""
+    return privacy.mac("provider-id", provider_id)[:32] if provider_id else None
 
 
 async def release_claims(db: Database) -> int:
