@@ -95,10 +95,10 @@ class AlertDispatcher:
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Claims nothing more, lets the sends in flight finish and be recorded (up to
         `grace` seconds), then cancels what only waits for its turn and puts it back."""
-        self._stopping = True
-        self._wake.set()
         if self._task is None:
             return
+        self._stopping = True
+        self._wake.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), grace)
         self._task.cancel()
