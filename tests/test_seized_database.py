@@ -309,8 +309,14 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert report_times and all(t % 3600 == 0 for t in report_times + people_times)
     flood = await db.fetchall("SELECT at FROM audit WHERE action LIKE 'flood:%'")
     assert flood and all(r[0] % 3600 == 0 for r in flood)
-    # Finer times exist only for moderators' acts, sessions and deliveries; none of them is
-    # about a report's sender (no report time is finer than the hour, so none can match).
+    # Finer times exist about people (a session's minute, a delivery's second, a refusal in
+    # the audit log): none of them is shared with a report.
+    finer = [t for row in await db.fetchall(
+        "SELECT updated FROM sessions UNION ALL SELECT next_attempt FROM deliveries"
+        " UNION ALL SELECT at FROM audit WHERE actor LIKE 'person:%'") for t in row]
+    assert finer
+    report_moments = set(report_times) | {r[0] for r in flood}
+    assert not set(finer) & report_moments
     # The follow-up handle went with the outcome.
     assert await db.fetchall("SELECT id FROM followups") == []
     # What a report keeps, read with the keys: the scrubbed details and a clean photo.
