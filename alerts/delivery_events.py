@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from alerts import outbox
 from alerts import subscriptions as subs
 from alerts.status import DeliveryStatus
 
@@ -32,16 +33,18 @@ class OutboxDeliveryEvents:
         outcome = str(outcome)
         self.counts[outcome] += 1
         db = self.app.db
+        # The outbox keeps keyed hashes of provider ids (alerts.outbox.provider_key).
+        key = outbox.provider_key(self.app.privacy, provider_id)
         if outcome == "resent_template" and resent_as:
             await db.execute("UPDATE deliveries SET provider_id = ? WHERE provider_id = ?",
-                             (resent_as, provider_id))
+                             (outbox.provider_key(self.app.privacy, resent_as), key))
         elif outcome == "retry":
             # Sent, then refused later (rate limit): it goes out again after the wait.
             await db.execute(
                 "UPDATE deliveries SET status = 'retry', next_attempt = ?, error = ?"
                 " WHERE provider_id = ? AND status = 'sent'",
                 (self.app.clock.now() + (retry_after or DEFAULT_RETRY_SECONDS),
-                 f"whatsapp:{error_code}", provider_id))
+                 f"whatsapp:{error_code}", key))
             dispatcher = self.app.alert_dispatcher
             if dispatcher is not None:
                 dispatcher.wake()
@@ -49,7 +52,7 @@ class OutboxDeliveryEvents:
             await db.execute(
                 "UPDATE deliveries SET status = ?, error = ? WHERE provider_id = ?"
                 " AND status = 'sent'",
-                (str(_FINAL[outcome]), f"whatsapp:{error_code}", provider_id))
+                (str(_FINAL[outcome]), f"whatsapp:{error_code}", key))
 
     async def on_unsubscribe(self, pid: str) -> None:
         self.counts["unsubscribe"] += 1

@@ -8,7 +8,9 @@ Retry decisions, like Alertmanager's and mailroom's, are explicit:
 - permanent: blocked or deactivated → `failed` and the person is unsubscribed; WhatsApp window
   closed with no template → `skipped_window`; anything else → `failed` with the reason;
 - the alert expired before its turn → `skipped_expired` (an expired alert is never sent).
-A row is recorded right after its send, so a crash repeats at most the sends in flight.
+A row is recorded right after its send, so a crash repeats at most the sends in flight, and
+a stop (SIGTERM) lets the sends in flight finish and be recorded before it cancels anything:
+a cancelled send may already have reached the platform (docs/RELIABILITY.md).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 BLOCKED_WORDS = ("blocked", "deactivated", "forbidden", "131050", "user is deactivated",
                  "stopped marketing")
 WINDOW_ERROR = "skipped_window"
+# How long a stop waits for sends in flight: longer than one Bot API / Graph API call may take.
+STOP_GRACE_SECONDS = 30.0
 
 
 def is_blocked(result: SendResult) -> bool:
@@ -69,6 +73,10 @@ class AlertDispatcher:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.lanes: dict[str, ChannelLane] = {}
+        # Sends between their request and their recorded outcome; a stop waits for them.
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def lane(self, channel: str) -> ChannelLane:
         if channel not in self.lanes:
@@ -84,18 +92,21 @@ class AlertDispatcher:
         await outbox.release_claims(self.app.db)
         self._task = asyncio.create_task(self.run(), name="alert-dispatcher")
 
-    async def stop(self, grace_seconds: float = 5.0) -> None:
-        """Lets the round in progress finish its sends (up to the grace), then stops."""
-        self._stopping = True
-        self._wake.set()
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Claims nothing more, lets the sends in flight finish and be recorded (up to
+        `grace` seconds), then cancels what only waits for its turn and puts it back."""
         if self._task is None:
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._stopping = True
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        # Claimed but never sent: due again at once for the next process.
+        await outbox.release_claims(self.app.db)
+        self._task, self._stopping = None, False  # drain() still works by hand afterwards
 
     async def run(self) -> None:
         while not self._stopping:
@@ -127,10 +138,7 @@ class AlertDispatcher:
 
     async def drain_once(self) -> int:
         channels = self._channels()
-        # A round's claim should hold about two seconds of sending at the fastest channel's
-        # pace: the gap between rounds (claim, recipients) then costs little throughput.
-        fastest = max(self.lane(ch).pace.rate_per_second for ch in channels)
-        limit = max(self.config.batch_size, int(2 * fastest))
+        limit = self.config.batch_size
         claims = await outbox.claim(self.app.db, self.app.clock.now(),
                                     self.config.lease_seconds, limit, channels)
         if not claims:
@@ -155,7 +163,7 @@ class AlertDispatcher:
             queue.put_nowait(c)
 
         async def worker() -> None:
-            while not queue.empty():
+            while not queue.empty() and not self._stopping:
                 await self._deliver(lane, queue.get_nowait(), alerts, texts)
 
         await asyncio.gather(*(worker() for _ in range(min(lane.pace.concurrency,
@@ -202,14 +210,25 @@ class AlertDispatcher:
             return
         chat_id = app.privacy.unseal_text(claim.address_sealed, f"address:{claim.channel}")
         await lane.pacer.acquire()
-        result = await app.send(Address(claim.channel, chat_id), Reply(text))
-        lane.last_sent[claim.pid] = app.clock.now()
-        await self._record(lane, claim, result)
+        if self._stopping:
+            return  # not sent: the stop puts the claim back
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            result = await app.send(Address(claim.channel, chat_id), Reply(text))
+            lane.last_sent[claim.pid] = app.clock.now()
+            await self._record(lane, claim, result)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     async def _record(self, lane: ChannelLane, claim: Claim, result: SendResult) -> None:
         db, now = self.app.db, self.app.clock.now()
         if result.ok:
-            await outbox.record(db, claim.id, DeliveryStatus.SENT, provider_id=result.provider_id)
+            await outbox.record(db, claim.id, DeliveryStatus.SENT,
+                                provider_id=outbox.provider_key(self.app.privacy,
+                                                                result.provider_id))
         elif result.retry_after is not None:
             lane.pacer.pause(result.retry_after)
             await outbox.record(db, claim.id, DeliveryStatus.RETRY,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from alerts.status import AlertStatus, DeliveryStatus, MessageType
+from bot.privacy import Privacy
 from bot.store import Database
 
 
@@ -122,6 +123,13 @@ async def original_outcome(db: Database, alert_id: int, pid: str) -> str | None:
     row = await db.fetchone("SELECT status FROM deliveries WHERE alert_id = ? AND pid = ?",
                             (alert_id, pid))
     return str(row[0]) if row else None
+
+
+def provider_key(privacy: Privacy, provider_id: str | None) -> str | None:
+    """What the outbox keeps of a platform's message id: a keyed hash, enough to match a later
+    status webhook. Meta's ids (wamid.HBgL…) are base64 of a record holding the recipient's
+    phone number, so the id itself is never stored."""
+    return privacy.mac("provider-id", provider_id)[:32] if provider_id else None
 
 
 async def release_claims(db: Database) -> int:

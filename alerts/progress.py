@@ -55,11 +55,17 @@ async def report(app: App, alert_ids: Iterable[int], force: bool = False) -> Non
             text = t("Alert #{n}: sent {sent} / {total}", n=alert_id, sent=fmt["sent"],
                      total=fmt["total"])
         address = _address(app, bytes(row["progress_to_sealed"]))
-        provider_id = await _show(app, address, text, row["progress_message"])
+        # The message id is sealed like the address: a WhatsApp id carries the phone number.
+        context = f"progress-message:{alert_id}"
+        previous = app.privacy.unseal_text(bytes(row["progress_message"]), context) \
+            if row["progress_message"] is not None else None
+        provider_id = await _show(app, address, text, previous)
         await app.db.execute(
             "UPDATE alerts SET progress_message = ?, progress_updated = ?,"
             " progress_to_sealed = CASE WHEN ? THEN NULL ELSE progress_to_sealed END"
-            " WHERE id = ?", (provider_id, now, int(done), alert_id))
+            " WHERE id = ?",
+            (app.privacy.seal_text(provider_id, context) if provider_id else None, now,
+             int(done), alert_id))
 
 
 async def _show(app: App, address: Address, text: str, previous: str | None) -> str | None:

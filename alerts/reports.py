@@ -47,7 +47,7 @@ class FollowUp(StrEnum):
 @dataclass(frozen=True)
 class Submitted:
     report: Report
-    incident: Incident
+    incident: Incident | None  # None when held (no card is made)
     held: bool            # arrived during a flood: no card of its own
     flood: bool | None    # True: the breaker just tripped; False: it just reset
     linked: bool          # joined an incident that already had a card
@@ -97,10 +97,14 @@ class ReportService:
             if draft.photo:
                 await store.add_photo(conn, report_id,
                                       self.privacy.seal(draft.photo, f"photo:{report_id}"))
-        found = await self.incident(report_id)
-        assert found is not None
-        report = next(r for r in found.reports if r.id == report_id)
-        return Submitted(report, found, status is Status.HELD, change, incident is not None)
+        held = status is Status.HELD
+        report = await self.report(report_id)
+        assert report is not None
+        # A held report gets no card, so its incident is not read: during a flood every report
+        # joins one incident, and reading (unsealing) all of it for each new report made a
+        # thousand reports cost half a million reads.
+        found = None if held else await self.incident(report_id)
+        return Submitted(report, found, held, change, incident is not None)
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -122,7 +122,8 @@ class Runner:
                 console_task.result()
                 if self.dispatcher is not None:
                     # Piped input ended: let what the conversation queued (alerts to other
-                    # console people) go out before the process exits.
+                    # console people) go out before the process exits. The background loop
+                    # stops first, so nothing it claimed is left unsent.
                     await self.dispatcher.stop()
                     await self.dispatcher.drain()
             stop_task.cancel()

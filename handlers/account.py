@@ -97,6 +97,8 @@ async def confirm_forget(ctx: Context, msg: Incoming) -> list[Reply] | None:
                                + ctx.t("What would you like to do?"))
     await ctx.app.reports.forget(msg.address)
     await user_store.delete(ctx.app.db, ctx.user.pid)
+    # Old copies of their rows must not wait in the WAL for the next automatic checkpoint.
+    await ctx.app.db.checkpoint()
     text = ctx.t("Done: everything we kept about you is deleted. If you write again, we start "
                  "from the beginning.")
     if ctx.is_moderator:

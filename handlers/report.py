@@ -22,6 +22,7 @@ from alerts.models import (
     Vehicles,
 )
 from alerts.reports import FollowUp
+from bot.clock import coarse_hour
 from bot.context import Context
 from bot.i18n import N_, Translate, fold
 from bot.messages import Button, Incoming, Menu, Reply
@@ -336,13 +337,15 @@ async def _on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
     ctx.session.clear()
     replies = [thanks(ctx, sent.report.id)]
     if sent.flood is not None:
+        # To the hour, like the report's own time: the minute would date the one report
+        # that tripped (or reset) the breaker more finely than reports are dated.
         await ctx.app.audit.append(SYSTEM, "flood:on" if sent.flood else "flood:off",
-                                   "reports", ctx.now)
+                                   "reports", coarse_hour(ctx.now))
         replies += await room_notices(ctx, N_(
             "⚠️ Many reports are arriving at once. New reports are held without a card of "
             "their own until it calms down: see /pending.") if sent.flood else N_(
             "Reports are arriving at a normal pace again; new reports get a card again."))
-    if not sent.held:
+    if sent.incident is not None:
         headline = N_("🔗 Another report about this incident.") if sent.linked else None
         replies += await card_replies(ctx, sent.incident, headline=headline)
     return replies

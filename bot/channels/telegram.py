@@ -290,6 +290,15 @@ class TelegramChannel:
         except TelegramError as exc:
             raise MediaError(type(exc).__name__) from exc
 
+    async def fetch_media(self, media: Media) -> bytes | None:
+        """A photo for a report (what handlers ask every channel for); None when Telegram
+        will not hand it over."""
+        try:
+            return await self.download(media)
+        except MediaError as exc:
+            log.info("telegram: photo not received (%s)", exc)
+            return None
+
     # -- outgoing --------------------------------------------------------------------------
 
     async def respond(self, msg: Incoming, replies: list[Reply]) -> None:

@@ -8,6 +8,7 @@ with "database is locked" when another writer commits in between. Never do netwo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -72,7 +73,14 @@ class Database:
         """One write transaction: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error."""
         async with self._lock:
             conn = self.writer
-            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled while waiting: aiosqlite's thread still runs the BEGIN, and a
+                # transaction left open would make every later write fail.
+                with contextlib.suppress(sqlite3.OperationalError):
+                    await conn.execute("ROLLBACK")
+                raise
             try:
                 yield conn
             except BaseException:
@@ -94,9 +102,19 @@ class Database:
             cur = await self.writer.execute(sql, tuple(params))
             return cur.rowcount
 
+    async def checkpoint(self) -> bool:
+        """Copies the WAL into the database and empties it. The WAL keeps old versions of
+        pages (a forgotten person's rows) until then; `secure_delete` has already zeroed them
+        in the database itself. False when a reader kept part of it."""
+        async with self._lock, self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        return row is not None and row[0] == 0
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         assert self._reader is not None, "database is closed"
-        # One trip to the connection's thread, not three (execute, fetchall, close).
+        # One step in the reader's thread: a statement left open between `execute` and
+        # `fetchall` keeps its read snapshot, and another coroutine's query on this connection
+        # would run inside it and miss what was committed since (a report just stored).
         return list(await self._reader.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:

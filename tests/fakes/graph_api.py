@@ -12,6 +12,7 @@ signed, real-shaped webhook (built from tests/data/whatsapp/) to the bot.
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import itertools
 import json
@@ -35,6 +36,16 @@ from bot.clock import FakeClock
 DATA = Path(__file__).resolve().parent.parent / "data" / "whatsapp"
 WINDOW = 24 * 3600
 _BAD_PARAM = re.compile(r"[\n\t]| {5,}")
+
+
+def wamid(number: str, serial: int, inbound: bool = False) -> str:
+    """A message id shaped like Meta's: base64 of a Thrift record that starts with the other
+    party's number (`wamid.HBgL` + base64 of "16505551234"…). Stored or logged as it is, it
+    carries that number."""
+    tag = b"\x15\x02\x00\x12\x18\x14" if inbound else b"\x15\x02\x00\x11\x18\x12"
+    body = f"{serial:0{20 if inbound else 18}X}".encode()
+    record = b"\x1c\x18" + bytes([len(number)]) + number.encode() + tag + body + b"\x00"
+    return "wamid." + base64.b64encode(record).decode()
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -188,7 +199,7 @@ class FakeGraphAPI:
             return self._error(exc.code, exc.details, exc.http_status)
         except ValueError:
             return self._error(100, "Invalid JSON")
-        sent = Sent(f"wamid.FAKE{next(self._ids):06d}", recipient, body, self.clock.now())
+        sent = Sent(wamid(recipient, next(self._ids)), recipient, body, self.clock.now())
         self.sent.append(sent)
         self._recent[recipient].append(sent.at)
         self.changed.set()
@@ -382,7 +393,8 @@ class FakePerson:
             contact["user_id"] = msg["from_user_id"] = self.bsuid
         value["contacts"] = [contact]
         self._count += 1
-        msg["id"] = f"wamid.IN{id(self) % 10_000:04d}{self._count:05d}="
+        msg["id"] = wamid(self.wa_id or self.bsuid or "", id(self) % 10_000 * 100_000
+                          + self._count, inbound=True)
         msg["timestamp"] = str(int(self.api.clock.now()))
         if "context" in msg:
             last = self.inbox[-1].id if self.inbox else msg["context"]["id"]

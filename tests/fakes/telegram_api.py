@@ -10,10 +10,13 @@ sendMessage, editMessageText, answerCallbackQuery, setWebhook, deleteWebhook, ge
 leaveChat, getFile and the file download) and validates what the real server validates: text
 length (in UTF-16 units, like Telegram) and emptiness, callback_data ≤ 64 bytes, keyboard shape,
 known callback query ids, editable messages. Faults can be injected per method (429 with
-retry_after, 403 blocked, 400, 500, and slow answers held until released), and an optional rate
-limit (30/s overall, 1/s per chat) counts `rate_violations` for benchmarks. Crowds (load tests,
-benchmarks) wait on `on_sent` listeners (see `tests.telegram_kit.Answers`) and can start
-mid-conversation with `shown()`.
+retry_after, 403 blocked, 400, 500, slow answers held until released, and timeouts that hold an
+answer past the client's patience and then drop it or carry it out), and an optional rate
+limit (30/s overall, 1/s per chat) counts `rate_violations` for benchmarks. Every call is
+logged with its arrival time and the status it got (`log`), and `on_call` lets a test act on a
+call before it is carried out (hold it, refuse it, or kill the client mid fan-out). Crowds
+(load tests, benchmarks) wait on `on_sent` listeners (see `tests.telegram_kit.Answers`) and can
+start mid-conversation with `shown()`.
 
 Updates stay queued until a later getUpdates confirms them with `offset`, as on Telegram, so a
 long poll abandoned by a stopping client loses nothing.
@@ -29,7 +32,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +113,19 @@ class Fault:
     retry_after: int | None = None
     chat_id: str | None = None      # only calls for this chat (None: any)
     slow: bool = False              # hold the answer until release() instead of failing
+    hold: float | None = None       # a timeout: hold this long (seconds), then …
+    deliver: bool = False           # … carry the call out anyway (else drop it with a 504)
+
+
+@dataclass
+class Call:
+    """One API call as it reached the server: when (by the server's clock) and its answer."""
+
+    method: str
+    chat_id: str | None
+    at: float
+    status: int = 0                 # the HTTP status answered; 0 while held (or never)
+    retry_after: int | None = None  # what a 429 asked for
 
 
 @dataclass
@@ -134,6 +150,9 @@ class FakeTelegram:
         self.rate_limits = rate_limits
         self.clock = clock
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.log: list[Call] = []
+        # Awaited before each call is carried out; it may hold it or raise ApiError.
+        self.on_call: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
         self.sent: dict[str, list[Sent]] = defaultdict(list)
         self.callback_answers: list[dict[str, Any]] = []
         self.left_chats: list[str] = []
@@ -152,6 +171,7 @@ class FakeTelegram:
         self._open_queries: set[str] = set()
         self._changed = asyncio.Condition()
         self._release = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._closing = False
         self._recent: deque[float] = deque()
         self._recent_per_chat: dict[str, deque[float]] = defaultdict(deque)
@@ -170,6 +190,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._release.set()
+        self._stopped.set()
         async with self._changed:
             self._changed.notify_all()
         if self._server is not None:
@@ -215,6 +236,20 @@ class FakeTelegram:
 
     def release(self) -> None:
         self._release.set()
+
+    def timeout(self, method: str, hold: float, *, chat_id: str | int | None = None,
+                deliver: bool = False, times: int = 1) -> None:
+        """The next `times` calls hang for `hold` seconds (longer than the client waits). Then
+        the call is dropped (504, nothing done) or, with `deliver`, carried out all the same:
+        the message arrives, but the client never hears so (the ambiguous timeout)."""
+        chat = None if chat_id is None else str(chat_id)
+        self._faults[method].extend(
+            Fault(504, "Gateway Timeout", chat_id=chat, hold=hold, deliver=deliver)
+            for _ in range(times))
+
+    def accepted(self, method: str = "sendMessage") -> list[Call]:
+        """The calls of `method` that were carried out (answered 200), in arrival order."""
+        return [c for c in self.log if c.method == method and c.status == 200]
 
     def block(self, chat_id: str | int) -> None:
         """The person blocked the bot: every later message to them is refused with 403."""
@@ -310,20 +345,23 @@ class FakeTelegram:
         self._updates.extend(updates)
         await self._notify()
 
-    def shown(self, chat_id: int, text: str, callback_data: list[str]) -> int:
-        """A message with these buttons, as if the bot had sent it before the test began
-        (crowds that start mid-conversation); it is not counted in `sent`."""
+    def remember(self, chat_id: int, text: str, reply_markup: dict[str, Any]) -> int:
+        """A message the bot sent before the test began (its buttons can be pressed); no call
+        is made or counted. Returns its message id."""
         state = self._chats[str(chat_id)]
         message_id = next(state.ids)
         state.messages[message_id] = {
             "message_id": message_id, "date": int(time.time()), "chat": self.chat(chat_id),
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Compa",
                      "username": BOT_USERNAME},
-            "text": text,
-            "reply_markup": {"inline_keyboard": [[{"text": data, "callback_data": data}]
-                                                 for data in callback_data]},
-        }
+            "text": text, "reply_markup": reply_markup}
         return message_id
+
+    def shown(self, chat_id: int, text: str, callback_data: list[str]) -> int:
+        """A message with these buttons, as if the bot had sent it before the test began
+        (crowds that start mid-conversation); it is not counted in `sent`."""
+        return self.remember(chat_id, text, {"inline_keyboard": [
+            [{"text": data, "callback_data": data}] for data in callback_data]})
 
     def bot_message(self, chat_id: str | int, message_id: int) -> dict[str, Any]:
         return self._chats[str(chat_id)].messages[message_id]
@@ -356,15 +394,22 @@ class FakeTelegram:
         method = request.path_params["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        chat = params.get("chat_id")
+        call = Call(method, None if chat is None else str(chat), self.clock())
+        self.log.append(call)
         try:
+            if self.on_call is not None:
+                await self.on_call(method, params)
             await self._maybe_fault(method, params)
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
             result = await handler(params)
         except ApiError as exc:
+            call.status, call.retry_after = exc.status, exc.retry_after
             await self._notify()
             return exc.response()
+        call.status = 200
         await self._notify()
         return JSONResponse({"ok": True, "result": result})
 
@@ -403,6 +448,11 @@ class FakeTelegram:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._release.wait(), SLOW_HOLD_MAX)
                     return
+                if fault.hold is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopped.wait(), fault.hold)
+                    if fault.deliver:
+                        return
                 raise ApiError(fault.status, fault.description, fault.retry_after)
 
     def _check_rate(self, chat: str) -> None:
