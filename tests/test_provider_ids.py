@@ -43,3 +43,17 @@ async def test_rows_from_before_the_change_still_match(harness: Harness) -> None
     await harness.app.db.execute("UPDATE deliveries SET provider_id = ?", (wamid(NUMBER, 1),))
     await OutboxDeliveryEvents(harness.app).on_status(wamid(NUMBER, 1), "unsubscribed", 131050)
     assert (await harness.app.db.fetchone("SELECT status FROM deliveries"))[0] == "unsubscribed"
+
+
+async def test_a_progress_message_id_from_before_sealing_is_still_read(harness: Harness) -> None:
+    from alerts import progress
+
+    mod = harness.person("mod1")
+    await mod.say("hola")
+    out = await publish.create(harness.app, region=REGION, kind="raid", note="", actor="mod",
+                               preverified=True, progress_to=mod.address)
+    await harness.app.db.execute("UPDATE alerts SET progress_message = 'console-7'")
+    await progress.report(harness.app, [out.alert_id], force=True)
+    assert "Alerta #1 terminada" in mod.inbox[-1].text or "Alert #1 finished" in mod.inbox[-1].text
+    [row] = await harness.app.db.fetchall("SELECT progress_message FROM alerts")
+    assert isinstance(row[0], bytes) and b"console" not in row[0]   # sealed from now on
