@@ -33,26 +33,28 @@ class OutboxDeliveryEvents:
         outcome = str(outcome)
         self.counts[outcome] += 1
         db = self.app.db
-        # The outbox keeps keyed hashes of provider ids (alerts.outbox.provider_key).
+        # The outbox keeps keyed hashes of provider ids (alerts.outbox.provider_key); rows
+        # written before that hold the id itself until they are purged.
         key = outbox.provider_key(self.app.privacy, provider_id)
         if outcome == "resent_template" and resent_as:
-            await db.execute("UPDATE deliveries SET provider_id = ? WHERE provider_id = ?",
-                             (outbox.provider_key(self.app.privacy, resent_as), key))
+            await db.execute("UPDATE deliveries SET provider_id = ? WHERE provider_id IN (?, ?)",
+                             (outbox.provider_key(self.app.privacy, resent_as), key,
+                              provider_id))
         elif outcome == "retry":
             # Sent, then refused later (rate limit): it goes out again after the wait.
             await db.execute(
                 "UPDATE deliveries SET status = 'retry', next_attempt = ?, error = ?"
-                " WHERE provider_id = ? AND status = 'sent'",
+                " WHERE provider_id IN (?, ?) AND status = 'sent'",
                 (self.app.clock.now() + (retry_after or DEFAULT_RETRY_SECONDS),
-                 f"whatsapp:{error_code}", key))
+                 f"whatsapp:{error_code}", key, provider_id))
             dispatcher = self.app.alert_dispatcher
             if dispatcher is not None:
                 dispatcher.wake()
         elif outcome in _FINAL:
             await db.execute(
-                "UPDATE deliveries SET status = ?, error = ? WHERE provider_id = ?"
+                "UPDATE deliveries SET status = ?, error = ? WHERE provider_id IN (?, ?)"
                 " AND status = 'sent'",
-                (str(_FINAL[outcome]), f"whatsapp:{error_code}", key))
+                (str(_FINAL[outcome]), f"whatsapp:{error_code}", key, provider_id))
 
     async def on_unsubscribe(self, pid: str) -> None:
         self.counts["unsubscribe"] += 1

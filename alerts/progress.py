@@ -57,8 +57,11 @@ async def report(app: App, alert_ids: Iterable[int], force: bool = False) -> Non
         address = _address(app, bytes(row["progress_to_sealed"]))
         # The message id is sealed like the address: a WhatsApp id carries the phone number.
         context = f"progress-message:{alert_id}"
-        previous = app.privacy.unseal_text(bytes(row["progress_message"]), context) \
-            if row["progress_message"] is not None else None
+        stored = row["progress_message"]
+        # A plain string was written before ids were sealed (an alert going out during the
+        # upgrade): still usable.
+        previous = stored if stored is None or isinstance(stored, str) \
+            else app.privacy.unseal_text(bytes(stored), context)
         provider_id = await _show(app, address, text, previous)
         await app.db.execute(
             "UPDATE alerts SET progress_message = ?, progress_updated = ?,"
