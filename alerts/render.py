@@ -6,7 +6,6 @@ language, and "20 minutes ago" is true at the moment they read it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -27,7 +26,6 @@ KIND_LABELS[str(Kind.OTHER)] = N_("Immigration activity")
 ALERT_KINDS = tuple(str(kind) for kind in Kind)
 DRILL_PREFIX = "SIMULACRO / DRILL — "
 
-RegionName = Callable[[str, str], str]
 
 
 def kind_label(t: Translate, kind: str | None) -> str:
