@@ -25,6 +25,7 @@ from bot.i18n import I18n
 from bot.messages import Address, Incoming, Menu, Reply, SendResult
 from bot.router import Dispatcher
 from bot.search import TopicIndex
+from bot.services import AlertDesk, Services, Subscriptions, Users
 from bot.store import Database
 from bot.store import sessions as session_store
 from bot.store import users as user_store
@@ -52,10 +53,19 @@ class App:
     alert_dispatcher: Any = None
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
+    # What handlers may use (through Context), built from the fields above.
+    services: Services = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.services = Services(
+            config=self.config, clock=self.clock, i18n=self.i18n, content=self.content,
+            search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
+            users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
+            alerts=AlertDesk(self), fetch_media=self.fetch_media)
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
-        from handlers import ROUTERS
+        from handlers import HOME, ROUTERS
 
         data_dir = config.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +93,7 @@ class App:
             log.warning("fewer moderators are configured than moderation.verifications_required:"
                         " reports cannot be verified")
         return cls(config=config, privacy=sealer, db=db, i18n=i18n, content=content,
-                   dispatcher=Dispatcher(ROUTERS), clock=clock, search=TopicIndex(content),
+                   dispatcher=Dispatcher(ROUTERS, HOME), clock=clock, search=TopicIndex(content),
                    regions=regions, reports=ReportService(db, sealer, config, regions),
                    audit=audit)
 
@@ -106,6 +116,14 @@ class App:
 
     def pid_for(self, address: Address) -> str:
         return self.privacy.pseudonym(address.channel, person_key(address))
+
+    async def fetch_media(self, msg: Incoming) -> bytes | None:
+        """A photo's bytes from channels that download on demand (`fetch_media(media)`)."""
+        fetch = getattr(self.channels.get(msg.address.channel), "fetch_media", None)
+        if msg.media is None or fetch is None:
+            return None
+        data = await fetch(msg.media)
+        return data if isinstance(data, bytes) else None
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Runs one incoming message through the router; returns the replies to send."""
@@ -133,7 +151,7 @@ class App:
             session.state = "start:language"
         locale = user.locale or self.i18n.negotiate(msg.locale_hint,
                                                     self.config.bot.default_locale)
-        ctx = Context(app=self, user=user, session=session, locale=locale,
+        ctx = Context(services=self.services, user=user, session=session, locale=locale,
                       t=self.i18n.translator(locale), tn=self.i18n.plural(locale))
         try:
             replies = await self.dispatcher.dispatch(ctx, msg)
@@ -141,10 +159,8 @@ class App:
             # Never leave a person without an answer, and never log what they sent.
             log.exception("handler failed for %r", msg)
             session.clear()
-            from handlers.menu import main_menu
-
             replies = [Reply(ctx.t("Sorry, something went wrong on our side. "
-                                   "Here is the menu."), main_menu(ctx))]
+                                   "Here is the menu."), self.dispatcher.home(ctx))]
         await self._save_session(pid, session, now, stored=state is not None)
         return replies
 

@@ -1,17 +1,29 @@
-"""What a handler gets: the person, their conversation state, t(), content, config, clock."""
+"""What a handler gets: the person, their conversation state, t(), and the services it may use.
+
+The services (`ctx.reports`, `ctx.subscriptions`, `ctx.alerts`, `ctx.users`, `ctx.audit`…)
+are typed and built once by `App` (`bot/services.py`); a handler never sees `App`, a channel
+or the database.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.i18n import Translate
+from alerts.audit import AuditLog
+from alerts.models import Role
+from alerts.regions import Regions
+from alerts.reports import ReportService
+from bot.clock import Clock
+from bot.config import Config
+from bot.content import Content
+from bot.i18n import I18n, Translate
+from bot.messages import Incoming
+from bot.search import TopicIndex
+from bot.services import AlertDesk, Services, Subscriptions, Users
 from bot.store.users import User
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 
 @dataclass
@@ -38,7 +50,7 @@ class Session:
 
 @dataclass
 class Context:
-    app: App
+    services: Services
     user: User
     session: Session
     locale: str
@@ -47,25 +59,77 @@ class Context:
     # The part of a pressed button id after the route's prefix (set by the dispatcher).
     arg: str = ""
 
+    # -- the services ---------------------------------------------------------------------
     @property
-    def content(self) -> Any:
-        return self.app.content
+    def config(self) -> Config:
+        return self.services.config
 
     @property
-    def config(self) -> Any:
-        return self.app.config
+    def clock(self) -> Clock:
+        return self.services.clock
 
+    @property
+    def i18n(self) -> I18n:
+        return self.services.i18n
+
+    @property
+    def content(self) -> Content:
+        return self.services.content
+
+    @property
+    def search(self) -> TopicIndex:
+        return self.services.search
+
+    @property
+    def regions(self) -> Regions:
+        return self.services.regions
+
+    @property
+    def reports(self) -> ReportService:
+        return self.services.reports
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.services.audit
+
+    @property
+    def users(self) -> Users:
+        return self.services.users
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self.services.subscriptions
+
+    @property
+    def alerts(self) -> AlertDesk:
+        return self.services.alerts
+
+    # -- this turn ------------------------------------------------------------------------
     @property
     def now(self) -> float:
-        return self.app.clock.now()
+        return self.services.clock.now()
 
     @property
     def is_moderator(self) -> bool:
         return self.user.role != "person"
 
+    def has_role(self, role: Role) -> bool:
+        return Role(self.user.role).at_least(role)
+
+    async def record(self, action: str, subject: str) -> None:
+        """One audit entry for what this (moderator) did."""
+        await self.audit.append(self.user.pid, action, subject, self.now)
+
+    async def fetch_media(self, msg: Incoming) -> bytes | None:
+        """The bytes of the photo in `msg` (downloaded on demand), or None."""
+        if msg.media is None:
+            return None
+        return msg.media.data if msg.media.data is not None \
+            else await self.services.fetch_media(msg)
+
     def use_locale(self, locale: str) -> None:
         """Switches this turn's language (after the person picked one)."""
         self.locale = locale
         self.user.locale = locale
-        self.t = self.app.i18n.translator(locale)
-        self.tn = self.app.i18n.plural(locale)
+        self.t = self.i18n.translator(locale)
+        self.tn = self.i18n.plural(locale)

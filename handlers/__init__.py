@@ -29,3 +29,6 @@ ROUTERS = [
     kyr.router,
     fallback.router,
 ]
+
+# The way back that always works: shown with a refusal, and after an error.
+HOME = menu.main_menu

@@ -6,7 +6,6 @@ from bot.context import Context
 from bot.i18n import N_, fold
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Router
-from bot.store import users as user_store
 from handlers.menu import main_menu_reply
 
 router = Router("account")
@@ -30,7 +29,7 @@ LANGUAGE_NAMES = {"es": N_("Español"), "en": N_("English")}
 
 
 def language_buttons(ctx: Context) -> tuple[Button, ...]:
-    return tuple(Button(f"lang:set:{code}", ctx.app.i18n.translator(code)(name))
+    return tuple(Button(f"lang:set:{code}", ctx.i18n.translator(code)(name))
                  for code, name in LANGUAGE_NAMES.items())
 
 
@@ -68,7 +67,7 @@ async def typed_language(ctx: Context, msg: Incoming) -> list[Reply] | None:
 
 
 async def apply_language(ctx: Context, locale: str) -> list[Reply]:
-    await user_store.set_locale(ctx.app.db, ctx.user.pid, locale)
+    await ctx.users.set_locale(ctx.user.pid, locale)
     ctx.use_locale(locale)
     ctx.session.clear()
     return main_menu_reply(ctx, ctx.t("Done: I will write to you in English.")
@@ -95,10 +94,8 @@ async def confirm_forget(ctx: Context, msg: Incoming) -> list[Reply] | None:
     if ctx.arg == "no":
         return main_menu_reply(ctx, ctx.t("Nothing was deleted.") + "\n\n"
                                + ctx.t("What would you like to do?"))
-    await ctx.app.reports.forget(msg.address)
-    await user_store.delete(ctx.app.db, ctx.user.pid)
-    # Old copies of their rows must not wait in the WAL for the next automatic checkpoint.
-    await ctx.app.db.checkpoint()
+    await ctx.reports.forget(msg.address)
+    await ctx.users.forget(ctx.user.pid)
     text = ctx.t("Done: everything we kept about you is deleted. If you write again, we start "
                  "from the beginning.")
     if ctx.is_moderator:

@@ -2,7 +2,8 @@
 (/actualizar, /despejado, /retirar) and community notices (/aviso). Publishers only.
 
 Buttons: `pub:send:N` publish (or confirm) alert N, `pub:note:N` edit its note,
-`pub:drop:N` cancel it. Every action is audited.
+`pub:drop:N` cancel it. The router requires the publisher role (refused and audited by the
+dispatcher); every action is audited. Alerts are reached through `ctx.alerts` only.
 """
 
 from __future__ import annotations
@@ -10,22 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts import publish, schedule
-from alerts import subscriptions as subs
 from alerts.models import Kind, Role
 from alerts.moderators import room
 from alerts.publish import PublishError
-from alerts.render import alert_text
 from alerts.status import AlertStatus, MessageType
 from bot.context import Context
 from bot.i18n import N_, fold
 from bot.messages import Button, Incoming, Menu, Reply
-from bot.router import Result, Router
-from handlers.moderation import audit, refuse
+from bot.router import Access, Result, Router
+from bot.services import AlertDraft
 
-router = Router("alerting")
+PUBLISHERS = Access(Role.PUBLISHER, N_("Sorry, only the volunteers who publish alerts can do "
+                                       "that. Here is the menu."))
+router = Router("alerting", access=PUBLISHERS)
 
-REFUSAL = N_("Sorry, only the volunteers who publish alerts can do that. Here is the menu.")
 KIND_WORDS = {
     "reten": Kind.CHECKPOINT, "checkpoint": Kind.CHECKPOINT, "control": Kind.CHECKPOINT,
     "agentes": Kind.AGENTS, "agents": Kind.AGENTS, "ice": Kind.AGENTS,
@@ -48,37 +47,20 @@ FOLLOW_UP_SENT = {
 }
 
 
-def is_publisher(ctx: Context) -> bool:
-    return Role(ctx.user.role).at_least(Role.PUBLISHER)
-
-
-async def _refuse(ctx: Context, what: str) -> list[Reply]:
-    return await refuse(ctx, what, REFUSAL)
-
-
 def _error(ctx: Context, exc: PublishError) -> list[Reply]:
     return [Reply(ctx.t(exc.msgid, **exc.kwargs))]
 
 
-async def preview_text(ctx: Context, alert_id: int) -> str | None:
+def preview_text(ctx: Context, draft: AlertDraft) -> str:
     """Both languages as subscribers will read them, with the recipients per channel."""
-    row = await ctx.app.db.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))
-    if row is None:
-        return None
-    note = ""
-    if row["note_sealed"] is not None:
-        note = ctx.app.privacy.unseal_text(bytes(row["note_sealed"]), f"alert-note:{alert_id}")
-    counts = await subs.count_by_channel(ctx.app.db, row["region"])
-    reach = ", ".join(f"{ch}: {n}" for ch, n in counts.items()) or "0"
-    observed = float(row["observed"] or row["created"])
+    alert_id = draft.id
+    reach = ", ".join(f"{ch}: {n}" for ch, n in draft.reach.items()) or "0"
     parts = [ctx.t("Alert #{n} preview. It will reach {reach} (right away).", n=alert_id,
                    reach=reach)]
     for locale in ("es", "en"):
-        t = ctx.app.i18n.translator(locale)
-        parts.append(f"— {locale.upper()} —\n" + alert_text(
-            ctx.app, t, locale, kind=row["kind"], region=row["region"], observed=observed,
-            note=note, number=alert_id, now=ctx.now))
-    if row["status"] == AlertStatus.AWAITING_CONFIRMATION:
+        t = ctx.i18n.translator(locale)
+        parts.append(f"— {locale.upper()} —\n" + ctx.alerts.text(t, locale, draft, ctx.now))
+    if draft.status == AlertStatus.AWAITING_CONFIRMATION:
         parts.append(ctx.t("A different publisher must confirm it before it goes out."))
     return "\n\n".join(parts)
 
@@ -93,28 +75,26 @@ def preview_menu(ctx: Context, alert_id: int, status: str) -> Menu:
 
 async def previews_for_room(ctx: Context, alert_id: int) -> list[Reply]:
     """The preview for every moderator address (in the moderators' room, or each one)."""
-    row = await ctx.app.db.fetchone("SELECT status FROM alerts WHERE id = ?", (alert_id,))
-    text = await preview_text(ctx, alert_id)
-    if row is None or text is None:
+    draft = await ctx.alerts.draft(alert_id)
+    if draft is None:
         return []
-    return [Reply(text, preview_menu(ctx, alert_id, row["status"]), to=address)
+    text = preview_text(ctx, draft)
+    return [Reply(text, preview_menu(ctx, alert_id, draft.status), to=address)
             for address in room(ctx.config)]
 
 
 async def draft_for_verified_report(ctx: Context, report_id: int, region: str, kind: str,
                                     observed: int | None) -> list[Reply]:
     """Called when a report has just been verified: a draft alert and its preview."""
-    alert_id = await publish.draft_from_report(ctx.app, report_id=report_id, region=region,
-                                               kind=kind, observed=observed, actor=ctx.user.pid)
-    await audit(ctx, "draft", f"alert:{alert_id}")
+    alert_id = await ctx.alerts.draft_from_report(report_id, region, kind, observed,
+                                                  ctx.user.pid)
+    await ctx.record("draft", f"alert:{alert_id}")
     return await previews_for_room(ctx, alert_id)
 
 
 @router.button("pub")
 async def preview_button(ctx: Context, msg: Incoming) -> Result:
     """Publish / Edit note / Cancel on an alert preview."""
-    if not is_publisher(ctx):
-        return await _refuse(ctx, "button:pub")
     action, _, arg = ctx.arg.partition(":")
     if not arg.isdigit() or len(arg) > 12 or action not in ("send", "note", "drop"):
         return None
@@ -125,17 +105,17 @@ async def preview_button(ctx: Context, msg: Incoming) -> Result:
                             "plates or phone numbers). /cancel to keep it as it is.",
                             n=alert_id))]
     if action == "drop":
-        done = await publish.cancel(ctx.app, alert_id)
-        await audit(ctx, "cancel" if done else "cancel:late", f"alert:{alert_id}")
+        done = await ctx.alerts.cancel(alert_id)
+        await ctx.record("cancel" if done else "cancel:late", f"alert:{alert_id}")
         text = ctx.t("Alert #{n} cancelled: it will not go out.", n=alert_id) if done \
             else ctx.t("Alert #{n} can no longer be cancelled.", n=alert_id)
         return [Reply(text, replace=True)]
     try:
-        out = await publish.confirm(ctx.app, alert_id, ctx.user.pid, progress_to=msg.address)
+        out = await ctx.alerts.confirm(alert_id, ctx.user.pid, msg.address)
     except PublishError as exc:
-        await audit(ctx, "publish:refused", f"alert:{alert_id}")
+        await ctx.record("publish:refused", f"alert:{alert_id}")
         return _error(ctx, exc)
-    await audit(ctx, "publish", f"alert:{alert_id}")
+    await ctx.record("publish", f"alert:{alert_id}")
     return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report progress "
                         "here.", n=alert_id, count=out.recipients), replace=True)]
 
@@ -148,11 +128,11 @@ async def typed_note(ctx: Context, msg: Incoming) -> Result:
     alert_id = int(ctx.session.data.get("alert", 0))
     ctx.session.clear()
     try:
-        await publish.set_note(ctx.app, alert_id, msg.text[:1000])
+        await ctx.alerts.set_note(alert_id, msg.text[:1000])
     except PublishError as exc:
         ctx.session.set("pub:note", alert=alert_id)
         return _error(ctx, exc)
-    await audit(ctx, "note", f"alert:{alert_id}")
+    await ctx.record("note", f"alert:{alert_id}")
     return await previews_for_room(ctx, alert_id)
 
 
@@ -160,7 +140,7 @@ def parse_alert_command(ctx: Context, args: str) -> tuple[str, str, str] | None:
     """`buncombe reten two vans on Patton` → (region id, kind, note)."""
     words = args.split()
     for cut in range(min(len(words), 4), 0, -1):
-        region = ctx.app.regions.match(" ".join(words[:cut]))
+        region = ctx.regions.match(" ".join(words[:cut]))
         if region is not None and cut < len(words):
             kind = KIND_WORDS.get(fold(words[cut]))
             if kind is not None:
@@ -171,19 +151,16 @@ def parse_alert_command(ctx: Context, args: str) -> tuple[str, str, str] | None:
 @router.command("alerta", "alert")
 async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
     """/alerta región tipo nota: a direct alert (a second publisher confirms it)."""
-    if not is_publisher(ctx):
-        return await _refuse(ctx, "command:alert")
     parsed = parse_alert_command(ctx, msg.args)
     if parsed is None:
         return [Reply(ctx.t("Write: /alerta region kind note. Kinds: reten, agentes, redada, "
                             "arresto, otro. Example: /alerta buncombe reten near the bridge"))]
     region, kind, note = parsed
     try:
-        out = await publish.create(ctx.app, region=region, kind=kind, note=note,
-                                   actor=ctx.user.pid, progress_to=msg.address)
+        out = await ctx.alerts.create(region, kind, note, ctx.user.pid, msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
-    await audit(ctx, "alert:create", f"alert:{out.alert_id}")
+    await ctx.record("alert:create", f"alert:{out.alert_id}")
     if out.status == AlertStatus.PUBLISHED:
         return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report "
                             "progress here.", n=out.alert_id, count=out.recipients))]
@@ -191,8 +168,7 @@ async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
 
 
 async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
-    if not is_publisher(ctx):
-        return await _refuse(ctx, f"command:{msg.command}")
+    """/actualizar N nota, /despejado N, /retirar N: a follow-up to alert N's recipients."""
     type_ = FOLLOW_UPS[msg.command or ""]
     number, _, note = msg.args.partition(" ")
     if not number.lstrip("#").isdigit() or len(number) > 12:
@@ -203,11 +179,11 @@ async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
                             "the bridge."))]
     alert_id = int(number.lstrip("#"))
     try:
-        out = await publish.follow_up(ctx.app, alert_id, type_, note.strip(), ctx.user.pid,
-                                      progress_to=msg.address)
+        out = await ctx.alerts.follow_up(alert_id, type_, note.strip(), ctx.user.pid,
+                                         msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
-    await audit(ctx, f"followup:{type_}", f"alert:{alert_id}")
+    await ctx.record(f"followup:{type_}", f"alert:{alert_id}")
     return [Reply(ctx.t(FOLLOW_UP_SENT[type_], n=alert_id, count=out.recipients))]
 
 
@@ -218,17 +194,14 @@ for _name in FOLLOW_UPS:
 @router.command("aviso", "notice")
 async def notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
     """/aviso AAAA-MM-DD HH:MM regiones|todas texto-es || text-en."""
-    if not is_publisher(ctx):
-        return await _refuse(ctx, "command:notice")
     parsed = _parse_notice(ctx, msg.args)
     if isinstance(parsed, str):
         return [Reply(parsed)]
     when, regions, text_es, text_en = parsed
-    notice_id = await schedule.schedule_notice(ctx.app, when, regions, text_es, text_en,
-                                               ctx.user.pid)
-    await audit(ctx, "notice:schedule", f"notice:{notice_id}")
+    notice_id = await ctx.alerts.schedule_notice(when, regions, text_es, text_en, ctx.user.pid)
+    await ctx.record("notice:schedule", f"notice:{notice_id}")
     where = ctx.t("all subscribers") if regions is None else ", ".join(
-        ctx.app.regions.name(r, ctx.locale) for r in regions)
+        ctx.regions.name(r, ctx.locale) for r in regions)
     return [Reply(ctx.t("Notice #{n} scheduled for {when} to {where}. /avisos lists them; "
                         "/cancelaraviso {n} cancels it.", n=notice_id,
                         when=_local(ctx, when), where=where))]
@@ -253,7 +226,7 @@ def _parse_notice(ctx: Context, args: str
     if fold(where) not in ("todas", "all", "todos"):
         regions = []
         for name in where.split(","):
-            region = ctx.app.regions.match(name)
+            region = ctx.regions.match(name)
             if region is None:
                 return ctx.t("I do not know the region {name}.", name=name[:40])
             regions.append(region.id)
@@ -271,27 +244,23 @@ def _local(ctx: Context, ts: float) -> str:
 @router.command("avisos", "notices")
 async def list_notices(ctx: Context, msg: Incoming) -> list[Reply]:
     """The scheduled notices."""
-    if not is_publisher(ctx):
-        return await _refuse(ctx, "command:notices")
-    rows = await schedule.list_notices(ctx.app)
-    if not rows:
+    notices = await ctx.alerts.notices()
+    if not notices:
         return [Reply(ctx.t("No notices are scheduled."))]
     lines = [ctx.t("Scheduled notices:")] + [
-        f"#{r['id']} · {_local(ctx, r['run_at'])} · "
-        + (ctx.t("all subscribers") if r["regions"] == "*" else r["regions"])
-        for r in rows]
+        f"#{n.id} · {_local(ctx, n.run_at)} · "
+        + (ctx.t("all subscribers") if n.regions == "*" else n.regions)
+        for n in notices]
     return [Reply("\n".join(lines))]
 
 
 @router.command("cancelaraviso", "cancelnotice")
 async def cancel_notice(ctx: Context, msg: Incoming) -> list[Reply]:
     """Cancels a scheduled notice."""
-    if not is_publisher(ctx):
-        return await _refuse(ctx, "command:cancelnotice")
     number = msg.args.lstrip("#")
     if not number.isdigit() or len(number) > 12:
         return [Reply(ctx.t("Write the notice number, e.g. /cancelaraviso 3."))]
-    done = await schedule.cancel_notice(ctx.app, int(number))
-    await audit(ctx, "notice:cancel", f"notice:{number}")
+    done = await ctx.alerts.cancel_notice(int(number))
+    await ctx.record("notice:cancel", f"notice:{number}")
     return [Reply(ctx.t("Notice #{n} cancelled.", n=number) if done
                   else ctx.t("There is no scheduled notice #{n}.", n=number))]

@@ -24,7 +24,6 @@ from alerts.models import (
 from bot.context import Context
 from bot.i18n import N_, Translate
 from bot.messages import Address, Button, Menu, Reply
-from bot.store import users as user_store
 
 CARD_LIMIT = 1000          # under WhatsApp's 1024 for a message with buttons
 LINKED_SHOWN = 5
@@ -66,11 +65,11 @@ def _status_line(ctx: Context, t: Translate, incident: Incident) -> str:
 
 
 def card_text(ctx: Context, locale: str, incident: Incident) -> str:
-    t = ctx.app.i18n.translator(locale)
+    t = ctx.i18n.translator(locale)
     head = incident.head
     lines = [
         t("🚨 Report #{id}: {kind}", id=head.id, kind=t(KIND_LABELS[head.kind])),
-        "📍 " + ctx.app.regions.name(head.region, locale),
+        "📍 " + ctx.regions.name(head.region, locale),
         "🕒 " + t("{seen} (received around {time})", seen=t(SEEN_LABELS[head.seen]),
                   time=_hour(ctx, head.received)),
         "👥 " + t(AGENTS_LABELS[head.agents]) + " · 🚗 " + t(VEHICLES_LABELS[head.vehicles]),
@@ -109,7 +108,7 @@ async def recipient_locale(ctx: Context, address: Address) -> str:
                     "")
     if group and str(group) == address.chat_id:
         return str(ctx.config.bot.default_locale)
-    locale = await user_store.locale_of(ctx.app.db, ctx.app.pid_for(address))
+    locale = await ctx.users.locale_of(address)
     return locale or str(ctx.config.bot.default_locale)
 
 
@@ -119,7 +118,7 @@ async def card_replies(ctx: Context, incident: Incident, pressed: Address | None
     replies = []
     for address in moderators.room(ctx.config):
         locale = await recipient_locale(ctx, address)
-        t = ctx.app.i18n.translator(locale)
+        t = ctx.i18n.translator(locale)
         text = card_text(ctx, locale, incident)
         if headline:
             text = t(headline) + "\n\n" + text
@@ -132,6 +131,6 @@ async def room_notices(ctx: Context, message: str, **kwargs: object) -> list[Rep
     """A plain message (an N_ string) to every moderator, each in their language."""
     replies = []
     for address in moderators.room(ctx.config):
-        t = ctx.app.i18n.translator(await recipient_locale(ctx, address))
+        t = ctx.i18n.translator(await recipient_locale(ctx, address))
         replies.append(Reply(t(message, **kwargs), to=address))
     return replies

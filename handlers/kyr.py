@@ -6,6 +6,7 @@ from bot.content import SPECIAL_SLUGS
 from bot.context import Context
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Router
+from handlers.paging import Page, paged_menu
 
 router = Router("kyr")
 
@@ -13,20 +14,12 @@ TOPICS_PER_PAGE = 8
 
 
 def topics_menu(ctx: Context, page: int = 0) -> tuple[str, Menu]:
-    topics = ctx.content.topics(ctx.locale)
-    pages = max(1, -(-len(topics) // TOPICS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    chunk = topics[page * TOPICS_PER_PAGE:(page + 1) * TOPICS_PER_PAGE]
-    buttons = [Button(f"kyr:topic:{p.slug}", p.label, p.summary or None) for p in chunk]
-    if page + 1 < pages:
-        buttons.append(Button(f"kyr:list:{page + 1}", ctx.t("More topics")))
-    if page > 0:
-        buttons.append(Button(f"kyr:list:{page - 1}", ctx.t("Previous topics")))
-    buttons.append(Button("menu:main", ctx.t("Menu")))
-    title = ctx.t("Know your rights")
-    if pages > 1:
-        title += f" ({page + 1}/{pages})"
-    return ctx.t("Choose a topic:"), Menu(tuple(buttons), title=title)
+    topics = Page.of(ctx.content.topics(ctx.locale), page, TOPICS_PER_PAGE)
+    title = ctx.t("Know your rights") + (f" {topics.title}" if topics.count > 1 else "")
+    menu = paged_menu(topics, lambda p: Button(f"kyr:topic:{p.slug}", p.label, p.summary or None),
+                      nav="kyr:list", more=ctx.t("More topics"), back=ctx.t("Previous topics"),
+                      tail=(Button("menu:main", ctx.t("Menu")),), title=title)
+    return ctx.t("Choose a topic:"), menu
 
 
 @router.button("kyr:list")
@@ -67,7 +60,7 @@ def _looks_like_question(ctx: Context, msg: Incoming) -> bool:
 @router.text(_looks_like_question)
 async def search_topics(ctx: Context, msg: Incoming) -> list[Reply]:
     """A typed question: the best matching topics as buttons, else the topic list."""
-    hits = ctx.app.search.search(msg.text[:500])
+    hits = ctx.search.search(msg.text[:500])
     pages = [p for p in (ctx.content.page(ctx.locale, h.slug) for h in hits) if p is not None]
     if not pages:
         _, menu = topics_menu(ctx)

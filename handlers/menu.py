@@ -78,12 +78,10 @@ def help_text(ctx: Context) -> str:
 
 
 @router.command("cancelar", "cancel")
-async def cancel(ctx: Context, msg: Incoming) -> list[Reply]:
+async def cancel(ctx: Context, msg: Incoming) -> list[Reply] | None:
     """Stops the current step and goes back to the menu."""
     if ctx.user.locale is None:
-        from handlers.start import welcome
-
-        return welcome(ctx, msg)
+        return None     # no language yet: the welcome (handlers/start) answers
     had_step = ctx.session.state is not None
     ctx.session.clear()
     intro = ctx.t("Cancelled. Nothing was saved.") if had_step \

@@ -1,7 +1,7 @@
 """The moderators' side: cards' buttons, /pendientes, /reporte N, /verificar N, /descartar N.
 
-Every command and button here first checks the role; anyone else gets one and the same polite
-refusal, and the attempt is audited. Every moderator action writes one audit entry.
+The router requires the verifier role: the dispatcher gives anyone else one and the same polite
+refusal and audits the attempt (bot/router.py). Every moderator action writes one audit entry.
 """
 
 from __future__ import annotations
@@ -11,27 +11,18 @@ from alerts.verification import Outcome, decide
 from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Button, Incoming, Menu, Reply
-from bot.router import Result, Router
+from bot.router import Access, Result, Router
+from handlers.alerting import draft_for_verified_report
 from handlers.cards import DECISION_ACTIONS, card_menu, card_replies, card_text
 from handlers.menu import main_menu
 from handlers.report import is_report_number, outcome_text
 
-router = Router("moderation")
+VERIFIERS = Access(Role.VERIFIER, N_("Sorry, that is only for the volunteers who verify "
+                                     "reports. Here is the menu."))
+router = Router("moderation", access=VERIFIERS)
 
-REFUSAL = N_("Sorry, that is only for the volunteers who verify reports. Here is the menu.")
 PENDING_SHOWN = 9     # + Menu = 10 buttons
 MAX_ID_DIGITS = 12
-
-
-def is_moderator(ctx: Context) -> bool:
-    return Role(ctx.user.role).at_least(Role.VERIFIER)
-
-
-async def refuse(ctx: Context, what: str, message: str = REFUSAL) -> list[Reply]:
-    """The same answer to anyone without the role, whatever they tried (audited)."""
-    audit = ctx.app.audit
-    await audit.append(audit.person(ctx.user.pid, ctx.now), "refused", what, ctx.now)
-    return [Reply(ctx.t(message), main_menu(ctx))]
 
 
 def _number(text: str) -> int | None:
@@ -39,24 +30,18 @@ def _number(text: str) -> int | None:
     return int(first) if first.isdigit() and len(first) <= MAX_ID_DIGITS else None
 
 
-async def audit(ctx: Context, action: str, subject: str) -> None:
-    await ctx.app.audit.append(ctx.user.pid, action, subject, ctx.now)
-
-
 @router.command("pendientes", "pending")
 async def list_pending(ctx: Context, msg: Incoming) -> list[Reply]:
     """The reports waiting for a decision, each with a button to open its card."""
-    if not is_moderator(ctx):
-        return await refuse(ctx, "command:pending")
-    incidents = await ctx.app.reports.open_incidents()
-    await audit(ctx, "list", "reports:open")
+    incidents = await ctx.reports.open_incidents()
+    await ctx.record("list", "reports:open")
     if not incidents:
         return [Reply(ctx.t("No reports are waiting for a decision."), main_menu(ctx))]
     lines = [ctx.t("Reports waiting for a decision:")]
     lines += [_pending_line(ctx, i) for i in incidents]
     buttons = [Button(f"mod:view:{i.id}", ctx.t("Report #{id}", id=i.id),
                       ctx.t(KIND_LABELS[i.head.kind]) + " · "
-                      + ctx.app.regions.name(i.head.region, ctx.locale))
+                      + ctx.regions.name(i.head.region, ctx.locale))
                for i in incidents[:PENDING_SHOWN]]
     return [Reply("\n".join(lines), Menu((*buttons, Button("menu:main", ctx.t("Menu")))))]
 
@@ -64,7 +49,7 @@ async def list_pending(ctx: Context, msg: Incoming) -> list[Reply]:
 def _pending_line(ctx: Context, incident: Incident) -> str:
     line = ctx.t("#{id} {kind} · {region} · confirmed {done}/{required} · {status}",
                  id=incident.id, kind=ctx.t(KIND_LABELS[incident.head.kind]),
-                 region=ctx.app.regions.name(incident.head.region, ctx.locale),
+                 region=ctx.regions.name(incident.head.region, ctx.locale),
                  done=incident.confirmations,
                  required=ctx.config.moderation.verifications_required,
                  status=ctx.t(STATUS_LABELS[incident.status]))
@@ -78,15 +63,13 @@ async def view_report(ctx: Context, msg: Incoming) -> Result:
     """/reporte N: one report's card (without a number, handlers/report starts a report)."""
     if not is_report_number(msg.args):
         return None
-    if not is_moderator(ctx):
-        return await refuse(ctx, "command:report")
     number = _number(msg.args)
     return await _show(ctx, number) if number is not None else [Reply(_usage(ctx))]
 
 
 async def _show(ctx: Context, number: int, replace: bool = False) -> list[Reply]:
-    incident = await ctx.app.reports.incident(number)
-    await audit(ctx, "view", f"report:{number}")
+    incident = await ctx.reports.incident(number)
+    await ctx.record("view", f"report:{number}")
     if incident is None:
         return [Reply(ctx.t("There is no report #{id}.", id=number), replace=replace)]
     text = card_text(ctx, ctx.locale, incident)
@@ -104,20 +87,17 @@ def _usage(ctx: Context) -> str:
 @router.command("verificar", "verify")
 async def verify_command(ctx: Context, msg: Incoming) -> list[Reply]:
     """/verificar N: confirms report N (the same as its card's Confirm button)."""
-    return await _typed_decision(ctx, msg, Decision.CONFIRM, "command:verify")
+    return await _typed_decision(ctx, msg, Decision.CONFIRM)
 
 
 @router.command("descartar", "reject")
 async def reject_command(ctx: Context, msg: Incoming) -> list[Reply]:
     """/descartar N reason: closes report N as a false alarm, with an optional reason."""
-    return await _typed_decision(ctx, msg, Decision.FALSE_ALARM, "command:reject")
+    return await _typed_decision(ctx, msg, Decision.FALSE_ALARM)
 
 
-async def _typed_decision(ctx: Context, msg: Incoming, decision: Decision, what: str
-                          ) -> list[Reply]:
+async def _typed_decision(ctx: Context, msg: Incoming, decision: Decision) -> list[Reply]:
     """A decision typed as "/command N [reason]"."""
-    if not is_moderator(ctx):
-        return await refuse(ctx, what)
     number = _number(msg.args)
     if number is None:
         return [Reply(_usage(ctx))]
@@ -128,23 +108,21 @@ async def _typed_decision(ctx: Context, msg: Incoming, decision: Decision, what:
 @router.button("mod")
 async def card_button(ctx: Context, msg: Incoming) -> list[Reply]:
     """A card's Confirm / False alarm / Could not verify, or a report in the pending list."""
-    if not is_moderator(ctx):
-        return await refuse(ctx, "button:mod")
     action, _, arg = ctx.arg.partition(":")
     number = int(arg) if arg.isdigit() and len(arg) <= MAX_ID_DIGITS else None
     if number is not None and action == "view":
         return await _show(ctx, number, replace=True)
     decision = DECISION_ACTIONS.get(action)
     if number is None or decision is None:
-        await audit(ctx, "refused:forged", "button:mod")
+        await ctx.record("refused:forged", "button:mod")
         return [Reply(ctx.t("That option is no longer available.") + "\n\n" + _usage(ctx))]
     return await _decide(ctx, msg, number, decision, pressed=True)
 
 
 async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
                   note: str = "", pressed: bool = False) -> list[Reply]:
-    result = await decide(ctx.app.reports, ctx.user.pid, number, decision, ctx.now, note)
-    await audit(ctx, f"{decision}:{result.outcome}", f"report:{number}")
+    result = await decide(ctx.reports, ctx.user.pid, number, decision, ctx.now, note)
+    await ctx.record(f"{decision}:{result.outcome}", f"report:{number}")
     incident = result.incident
     if result.outcome is Outcome.NOT_FOUND or incident is None:
         return [Reply(ctx.t("There is no report #{id}.", id=number))]
@@ -160,11 +138,9 @@ async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
         replies.insert(0, Reply(card_text(ctx, ctx.locale, incident),
                                 card_menu(ctx.t, incident), replace=pressed))
     for notice in result.notices:
-        t = ctx.app.i18n.translator(notice.locale)
+        t = ctx.i18n.translator(notice.locale)
         replies.append(Reply(outcome_text(t, notice.status), to=notice.address))
     if result.outcome is Outcome.VERIFIED:
-        from handlers.alerting import draft_for_verified_report
-
         # Report times are kept to the hour; the draft's own time (now) is what "20 minutes
         # ago" should count from.
         head = incident.head

@@ -1,7 +1,8 @@
 """Anonymous incident reports: what → where → when → how many → details → photo → confirm.
 
-The draft lives in the session (sealed by App) until it is sent; every step has a Cancel button
-and /cancel works throughout. A shared location is turned into a county here and dropped.
+A step table (`bot/flow.py`): each step is a question and the handler of its answers, in order.
+The draft lives in the session until it is sent; every step has a Cancel button and /cancel
+works throughout. A shared location is turned into a county here and dropped.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from alerts.models import (
 from alerts.reports import FollowUp
 from bot.clock import coarse_hour
 from bot.context import Context
+from bot.flow import Flow, Question
 from bot.i18n import N_, Translate, fold
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.privacy import ImageRejected, strip_image
-from bot.router import Result, Router, button_arg
+from bot.router import Handler, Result, Router, button_arg
 from handlers.cards import card_replies, room_notices
 from handlers.menu import main_menu, main_menu_reply
+from handlers.paging import Page, paged_menu
 
 router = Router("report")
 
@@ -43,7 +46,6 @@ CHOICES: dict[str, tuple[type[StrEnum], dict[str, str], str]] = {
     "vehicles": (Vehicles, {k.value: v for k, v in VEHICLES_LABELS.items()},
                  N_("About how many vehicles?")),
 }
-ORDER = ("kind", "region", "seen", "agents", "vehicles", "details", "photo", "confirm")
 OUTCOMES = {
     Status.VERIFIED: N_("Update on the report you sent: volunteers confirmed it. Thank you for "
                         "looking out for your community."),
@@ -72,8 +74,18 @@ def outcome_text(t: Translate, status: Status) -> str:
 
 # -- starting ----------------------------------------------------------------------------------
 
+def _not_mine(msg: Incoming) -> bool:
+    """Another area's button (the menu, a topic, a follow-up) passes through the report."""
+    bid = msg.button_id
+    return bid is not None and (not bid.startswith("report:")
+                                or bid.startswith(("report:start", "report:followup")))
+
+
+flow = Flow("report", router, passes=_not_mine)
+
+
 def begin(ctx: Context) -> list[Reply]:
-    if not ctx.app.reports.may_report(ctx.user.pid, ctx.now):
+    if not ctx.reports.may_report(ctx.user.pid, ctx.now):
         ctx.session.clear()
         return [Reply(ctx.t("You have already sent several reports in the last hour. Thank you! "
                             "If something is happening right now, call the hotline: {hotline}",
@@ -83,7 +95,7 @@ def begin(ctx: Context) -> list[Reply]:
                   "keep who sends it. You can stop at any moment with Cancel or /cancel.\n\n"
                   "In an emergency call the hotline: {hotline}",
                   hotline=ctx.config.resources.hotline)
-    return ask(ctx, "kind", intro)
+    return flow.ask(ctx, "kind", intro)
 
 
 @router.command("reportar", "report", "reporte")
@@ -107,139 +119,80 @@ async def report_word(ctx: Context, msg: Incoming) -> list[Reply]:
     return begin(ctx)
 
 
-# -- the questions -----------------------------------------------------------------------------
-
-def ask(ctx: Context, step: str, note: str | None = None, page: int = 0) -> list[Reply]:
-    """The question of one step, after an optional line (a confirmation or a correction)."""
-    draft = _draft(ctx)
-    ctx.session.set(f"report:{step}", draft=draft.to_session())
-    if step in CHOICES:
-        _, labels, question = CHOICES[step]
-        buttons = [Button(f"report:{step}:{value}", ctx.t(label))
-                   for value, label in labels.items()]
-        text, menu = ctx.t(question), Menu((*buttons, _cancel(ctx)))
-    elif step == "region":
-        text, menu = _region_question(ctx, page)
-    elif step == "details":
-        text = ctx.t("If you want, add a short description: what you saw and where exactly "
-                     "(a street or a landmark). Please do not include names, plates or phone "
-                     "numbers; we remove numbers automatically.")
-        menu = Menu((Button("report:details:skip", ctx.t("Skip")), _cancel(ctx)))
-    elif step == "photo":
-        text = ctx.t("You can send one photo. We remove its hidden data, such as the place "
-                     "where it was taken. Please do not send photos of the faces of people "
-                     "being detained.")
-        menu = Menu((Button("report:photo:skip", ctx.t("Skip")), _cancel(ctx)))
-    else:
-        text = summary(ctx, draft) + "\n\n" + ctx.t("Send this report?")
-        menu = Menu((Button("report:send", ctx.t("📤 Send report")), _cancel(ctx)))
-    return [Reply(f"{note}\n\n{text}" if note else text, menu)]
-
-
-def _region_question(ctx: Context, page: int) -> tuple[str, Menu]:
-    regions = ctx.app.regions.regions
-    pages = max(1, -(-len(regions) // REGIONS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    chunk = regions[page * REGIONS_PER_PAGE:(page + 1) * REGIONS_PER_PAGE]
-    buttons = [Button(f"report:region:{r.id}", r.name(ctx.locale), r.area(ctx.locale) or None)
-               for r in chunk]
-    if page + 1 < pages:
-        buttons.append(Button(f"report:regions:{page + 1}", ctx.t("More counties")))
-    if page > 0:
-        buttons.append(Button(f"report:regions:{page - 1}", ctx.t("Back")))
-    buttons.append(_cancel(ctx))
-    text = ctx.t("Where? Choose the county, type its name, or share your location (it is only "
-                 "used to find the county and is never saved).")
-    return text, Menu(tuple(buttons), title=ctx.t("Counties ({page}/{pages})", page=page + 1,
-                                                  pages=pages))
-
-
-def summary(ctx: Context, draft: Draft) -> str:
-    def label(labels: dict[str, str], value: str | None) -> str:
-        return ctx.t(labels[value]) if value in labels else "—"
-
-    lines = [
-        ctx.t("Please check your report:"),
-        "• " + ctx.t("What: {value}", value=label(CHOICES["kind"][1], draft.kind)),
-        "• " + ctx.t("Where: {value}",
-                     value=ctx.app.regions.name(draft.region or "", ctx.locale)),
-        "• " + ctx.t("When: {value}", value=label(CHOICES["seen"][1], draft.seen)),
-        "• " + label(CHOICES["agents"][1], draft.agents) + " · "
-        + label(CHOICES["vehicles"][1], draft.vehicles),
-        "• " + ctx.t("Details: {value}", value=draft.details or ctx.t("none")),
-    ]
-    if ctx.config.reports.allow_photos:
-        lines.append("• " + (ctx.t("Photo: yes (hidden data removed)") if draft.photo
-                             else ctx.t("Photo: no")))
-    return "\n".join(lines)
-
-
-def _next(ctx: Context, step: str) -> str:
-    following = ORDER[ORDER.index(step) + 1]
-    if following == "photo" and not ctx.config.reports.allow_photos:
-        return "confirm"
-    return following
+@flow.guard
+async def every_step(ctx: Context, msg: Incoming, step: str) -> Result:
+    """Cancel works on every step; a photo or a command too early gets the question again."""
+    if msg.button_id == "report:cancel":
+        ctx.session.clear()
+        return main_menu_reply(ctx, ctx.t("Cancelled. Nothing was sent or saved."))
+    if msg.media is not None and step not in ("details", "photo"):
+        return flow.ask(ctx, step, _photo_refusal(ctx))
+    if msg.command is not None:
+        return flow.ask(ctx, step, ctx.t("That command does not work here. Please answer the "
+                                         "question, or press Cancel."))
+    return None
 
 
 def _advance(ctx: Context, draft: Draft, step: str, note: str | None = None) -> list[Reply]:
     ctx.session.data["draft"] = draft.to_session()
-    return ask(ctx, _next(ctx, step), note)
+    return flow.advance(ctx, step, note)
 
 
-# -- the answers -------------------------------------------------------------------------------
+# -- the steps, in order: each question, then the handler of its answers ------------------------
 
-@router.step("report")
-async def continue_report(ctx: Context, msg: Incoming) -> Result:
-    """Each answer moves the draft one step on; anything else gets the same question again."""
-    step = (ctx.session.state or "").partition(":")[2]
-    bid = msg.button_id
-    if bid == "report:cancel":
-        ctx.session.clear()
-        return main_menu_reply(ctx, ctx.t("Cancelled. Nothing was sent or saved."))
-    if bid is not None and (not bid.startswith("report:")
-                            or bid.startswith(("report:start", "report:followup"))):
-        return None  # another area's button (the menu, a topic): let it through
-    if step not in ORDER:
-        ctx.session.clear()
-        return None
-    if msg.media is not None and step not in ("details", "photo"):
-        return ask(ctx, step, _photo_refusal(ctx))
-    if msg.command is not None:
-        return ask(ctx, step, ctx.t("That command does not work here. Please answer the "
-                                    "question, or press Cancel."))
-    if step in CHOICES:
-        return _on_choice(ctx, msg, step)
-    if step == "region":
-        return _on_region(ctx, msg)
-    if step == "details":
-        return await _on_details(ctx, msg)
-    if step == "photo":
-        return await _on_photo(ctx, msg)
-    return await _on_confirm(ctx, msg)
+def _choice_question(step: str) -> Question:
+    def question(ctx: Context) -> tuple[str, Menu]:
+        _, labels, text = CHOICES[step]
+        buttons = [Button(f"report:{step}:{value}", ctx.t(label))
+                   for value, label in labels.items()]
+        return ctx.t(text), Menu((*buttons, _cancel(ctx)))
+    return question
 
 
-def _on_choice(ctx: Context, msg: Incoming, step: str) -> list[Reply]:
-    enum, labels, _ = CHOICES[step]
-    choice = None
-    if msg.button_id is not None:
-        arg = button_arg(msg.button_id, f"report:{step}")
-        choice = arg if arg in labels else None
-    elif msg.text.strip():
-        typed = fold(msg.text)
-        choice = next((v for v, label in labels.items() if fold(ctx.t(label)) == typed), None)
-    if choice is None:
-        return ask(ctx, step, ctx.t("Please choose one of the options."))
-    draft = _draft(ctx)
-    setattr(draft, step, enum(choice).value)
-    return _advance(ctx, draft, step)
+def _choice_answer(step: str) -> Handler:
+    async def on_choice(ctx: Context, msg: Incoming) -> list[Reply]:
+        """A pressed or typed option is kept; anything else gets the question again."""
+        enum, labels, _ = CHOICES[step]
+        choice = None
+        if msg.button_id is not None:
+            arg = button_arg(msg.button_id, f"report:{step}")
+            choice = arg if arg in labels else None
+        elif msg.text.strip():
+            typed = fold(msg.text)
+            choice = next((v for v, label in labels.items() if fold(ctx.t(label)) == typed),
+                          None)
+        if choice is None:
+            return flow.ask(ctx, step, ctx.t("Please choose one of the options."))
+        draft = _draft(ctx)
+        setattr(draft, step, enum(choice).value)
+        return _advance(ctx, draft, step)
+    return on_choice
 
 
-def _on_region(ctx: Context, msg: Incoming) -> list[Reply]:
-    regions, region, note = ctx.app.regions, None, None
+flow.step("kind", _choice_question("kind"))(_choice_answer("kind"))
+
+
+def _region_question(ctx: Context, page: int = 0) -> tuple[str, Menu]:
+    regions = Page.of(ctx.regions.regions, page, REGIONS_PER_PAGE)
+    menu = paged_menu(
+        regions, lambda r: Button(f"report:region:{r.id}", r.name(ctx.locale),
+                                  r.area(ctx.locale) or None),
+        nav="report:regions", more=ctx.t("More counties"), back=ctx.t("Back"),
+        tail=(_cancel(ctx),), title=ctx.t("Counties ({page}/{pages})",
+                                          page=regions.number + 1, pages=regions.count))
+    text = ctx.t("Where? Choose the county, type its name, or share your location (it is only "
+                 "used to find the county and is never saved).")
+    return text, menu
+
+
+@flow.step("region", _region_question)
+async def on_region(ctx: Context, msg: Incoming) -> list[Reply]:
+    """A county pressed, typed or found from a shared location (which is then dropped)."""
+    regions, region, note = ctx.regions, None, None
     if msg.button_id is not None:
         page = button_arg(msg.button_id, "report:regions")
         if page is not None and page.isdigit():
-            return ask(ctx, "region", page=int(page))
+            return flow.ask(ctx, "region", page=int(page))
         region = regions.get(button_arg(msg.button_id, "report:region") or "")
     elif msg.location is not None:
         # The coordinates go no further than this call: only the county is kept.
@@ -256,13 +209,26 @@ def _on_region(ctx: Context, msg: Incoming) -> list[Reply]:
             note = ctx.t("I did not find a county with that name. Please choose it from the "
                          "list, or try typing it again.")
     if region is None:
-        return ask(ctx, "region", note or ctx.t("Please choose one of the options."))
+        return flow.ask(ctx, "region", note or ctx.t("Please choose one of the options."))
     draft = _draft(ctx)
     draft.region = region.id
     return _advance(ctx, draft, "region", note)
 
 
-async def _on_details(ctx: Context, msg: Incoming) -> list[Reply]:
+for _step in ("seen", "agents", "vehicles"):
+    flow.step(_step, _choice_question(_step))(_choice_answer(_step))
+
+
+def _details_question(ctx: Context) -> tuple[str, Menu]:
+    return (ctx.t("If you want, add a short description: what you saw and where exactly "
+                  "(a street or a landmark). Please do not include names, plates or phone "
+                  "numbers; we remove numbers automatically."),
+            Menu((Button("report:details:skip", ctx.t("Skip")), _cancel(ctx))))
+
+
+@flow.step("details", _details_question)
+async def on_details(ctx: Context, msg: Incoming) -> list[Reply]:
+    """A short description (numbers scrubbed), Skip, or a photo straight away."""
     draft = _draft(ctx)
     if msg.button_id == "report:details:skip":
         draft.details = ""
@@ -270,29 +236,43 @@ async def _on_details(ctx: Context, msg: Incoming) -> list[Reply]:
     if msg.media is not None:
         problem = await _take_photo(ctx, msg, draft)
         if problem:
-            return ask(ctx, "details", problem)
+            return flow.ask(ctx, "details", problem)
         return _advance(ctx, draft, "photo", ctx.t("Photo received. Its hidden data was "
                                                    "removed."))
     text = msg.text.strip()
     limit = ctx.config.reports.details_max_chars
     if not text or msg.button_id is not None:
-        return ask(ctx, "details", ctx.t("Please type a short description, or press Skip."))
+        return flow.ask(ctx, "details", ctx.t("Please type a short description, or press "
+                                              "Skip."))
     if len(text) > limit:
-        return ask(ctx, "details", ctx.t("That is a bit long. Please keep it under {limit} "
-                                         "characters.", limit=limit))
-    draft.details = ctx.app.reports.clean_details(text)
+        return flow.ask(ctx, "details", ctx.t("That is a bit long. Please keep it under "
+                                              "{limit} characters.", limit=limit))
+    draft.details = ctx.reports.clean_details(text)
     return _advance(ctx, draft, "details")
 
 
-async def _on_photo(ctx: Context, msg: Incoming) -> list[Reply]:
+def _photo_question(ctx: Context) -> tuple[str, Menu]:
+    return (ctx.t("You can send one photo. We remove its hidden data, such as the place "
+                  "where it was taken. Please do not send photos of the faces of people "
+                  "being detained."),
+            Menu((Button("report:photo:skip", ctx.t("Skip")), _cancel(ctx))))
+
+
+def _photos_allowed(ctx: Context) -> bool:
+    return bool(ctx.config.reports.allow_photos)
+
+
+@flow.step("photo", _photo_question, when=_photos_allowed)
+async def on_photo(ctx: Context, msg: Incoming) -> list[Reply]:
+    """One photo, stripped of its hidden data, or Skip."""
     draft = _draft(ctx)
     if msg.button_id == "report:photo:skip":
         return _advance(ctx, draft, "photo")
     if msg.media is None:
-        return ask(ctx, "photo", ctx.t("Please send a photo, or press Skip."))
+        return flow.ask(ctx, "photo", ctx.t("Please send a photo, or press Skip."))
     problem = await _take_photo(ctx, msg, draft)
     if problem:
-        return ask(ctx, "photo", problem)
+        return flow.ask(ctx, "photo", problem)
     return _advance(ctx, draft, "photo", ctx.t("Photo received. Its hidden data was removed."))
 
 
@@ -310,11 +290,7 @@ async def _take_photo(ctx: Context, msg: Incoming, draft: Draft) -> str | None:
         return _photo_refusal(ctx)
     if media.kind != "photo":
         return ctx.t("Only photos can be added to a report.")
-    data = media.data
-    if data is None:
-        # Channels that download on demand offer `fetch_media(media) -> bytes | None`.
-        fetch = getattr(ctx.app.channels.get(msg.address.channel), "fetch_media", None)
-        data = await fetch(media) if fetch is not None else None
+    data = await ctx.fetch_media(msg)
     if data is None:
         return ctx.t("I could not receive that photo. You can try again or skip it.")
     try:
@@ -325,22 +301,27 @@ async def _take_photo(ctx: Context, msg: Incoming, draft: Draft) -> str | None:
     return None
 
 
-async def _on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
+def _confirm_question(ctx: Context) -> tuple[str, Menu]:
+    return (summary(ctx, _draft(ctx)) + "\n\n" + ctx.t("Send this report?"),
+            Menu((Button("report:send", ctx.t("📤 Send report")), _cancel(ctx))))
+
+
+@flow.step("confirm", _confirm_question)
+async def on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
+    """Send: the report goes to the moderators' room (the draft is dropped)."""
     if msg.button_id != "report:send":
-        return ask(ctx, "confirm", ctx.t("Press Send to send your report, or Cancel."))
+        return flow.ask(ctx, "confirm", ctx.t("Press Send to send your report, or Cancel."))
     draft = _draft(ctx)
-    if not draft.complete:
+    if not draft.complete or not ctx.reports.may_report(ctx.user.pid, ctx.now):
         return begin(ctx)
-    if not ctx.app.reports.may_report(ctx.user.pid, ctx.now):
-        return begin(ctx)
-    sent = await ctx.app.reports.submit(ctx.user.pid, draft, ctx.now)
+    sent = await ctx.reports.submit(ctx.user.pid, draft, ctx.now)
     ctx.session.clear()
     replies = [thanks(ctx, sent.report.id)]
     if sent.flood is not None:
         # To the hour, like the report's own time: the minute would date the one report
         # that tripped (or reset) the breaker more finely than reports are dated.
-        await ctx.app.audit.append(SYSTEM, "flood:on" if sent.flood else "flood:off",
-                                   "reports", coarse_hour(ctx.now))
+        await ctx.audit.append(SYSTEM, "flood:on" if sent.flood else "flood:off",
+                               "reports", coarse_hour(ctx.now))
         replies += await room_notices(ctx, N_(
             "⚠️ Many reports are arriving at once. New reports are held without a card of "
             "their own until it calms down: see /pending.") if sent.flood else N_(
@@ -349,6 +330,26 @@ async def _on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
         headline = N_("🔗 Another report about this incident.") if sent.linked else None
         replies += await card_replies(ctx, sent.incident, headline=headline)
     return replies
+
+
+def summary(ctx: Context, draft: Draft) -> str:
+    def label(labels: dict[str, str], value: str | None) -> str:
+        return ctx.t(labels[value]) if value in labels else "—"
+
+    lines = [
+        ctx.t("Please check your report:"),
+        "• " + ctx.t("What: {value}", value=label(CHOICES["kind"][1], draft.kind)),
+        "• " + ctx.t("Where: {value}",
+                     value=ctx.regions.name(draft.region or "", ctx.locale)),
+        "• " + ctx.t("When: {value}", value=label(CHOICES["seen"][1], draft.seen)),
+        "• " + label(CHOICES["agents"][1], draft.agents) + " · "
+        + label(CHOICES["vehicles"][1], draft.vehicles),
+        "• " + ctx.t("Details: {value}", value=draft.details or ctx.t("none")),
+    ]
+    if ctx.config.reports.allow_photos:
+        lines.append("• " + (ctx.t("Photo: yes (hidden data removed)") if draft.photo
+                             else ctx.t("Photo: no")))
+    return "\n".join(lines)
 
 
 def thanks(ctx: Context, report_id: int) -> Reply:
@@ -360,7 +361,7 @@ def thanks(ctx: Context, report_id: int) -> Reply:
         "not post the faces of the people detained. Tell the hotline before posting anything.",
         required=ctx.config.moderation.verifications_required,
         hotline=ctx.config.resources.hotline)
-    token = ctx.app.reports.followup_token(report_id)
+    token = ctx.reports.followup_token(report_id)
     return Reply(text, Menu((Button(f"report:followup:{report_id}:{token}",
                                     ctx.t("🔔 Tell me outcome")),
                              Button("menu:main", ctx.t("Menu")))))
@@ -372,7 +373,7 @@ async def follow_outcome(ctx: Context, msg: Incoming) -> Result:
     report_id, _, token = ctx.arg.partition(":")
     if not report_id.isdigit() or not token:
         return None
-    result, report = await ctx.app.reports.follow(int(report_id), token, msg.address,
+    result, report = await ctx.reports.follow(int(report_id), token, msg.address,
                                                   ctx.locale, ctx.now)
     if result is FollowUp.INVALID:
         return None

@@ -24,10 +24,10 @@ def welcome(ctx: Context, msg: Incoming) -> list[Reply]:
     org = ctx.config.resources.org_name
     text = "\n\n".join(
         tr(WELCOME, org=org) + "\n" + tr(ASK_LANGUAGE)
-        for tr in (ctx.app.i18n.translator("es"), ctx.app.i18n.translator("en"))
+        for tr in (ctx.i18n.translator("es"), ctx.i18n.translator("en"))
     )
     buttons = list(language_buttons(ctx))
-    if ctx.app.i18n.negotiate(msg.locale_hint, "es") == "en":
+    if ctx.i18n.negotiate(msg.locale_hint, "es") == "en":
         buttons.reverse()
     return [Reply(text, Menu(tuple(buttons)))]
 

@@ -3,11 +3,12 @@ and stopping — by menu, by /alertas, or by typing STOP / BAJA at any time."""
 
 from __future__ import annotations
 
-from alerts import subscriptions as subs
+from alerts.subscriptions import Subscription
 from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Router
+from handlers.paging import Page, paged_menu
 
 router = Router("subscribe")
 
@@ -19,18 +20,18 @@ MODE_LABELS = {"immediate": N_("Right away"), "digest": N_("Daily summary")}
 
 def _regions(ctx: Context) -> list[tuple[str, str]]:
     """(id, name in the person's language) of every region, in catalogue order."""
-    return [(r.id, r.name(ctx.locale)) for r in ctx.app.regions.regions]
+    return [(r.id, r.name(ctx.locale)) for r in ctx.regions.regions]
 
 
-async def _current(ctx: Context) -> subs.Subscription:
-    return await subs.get(ctx.app.db, ctx.user.pid)
+async def _current(ctx: Context) -> Subscription:
+    return await ctx.subscriptions.get(ctx.user.pid)
 
 
-def _describe(ctx: Context, sub: subs.Subscription) -> str:
+def _describe(ctx: Context, sub: Subscription) -> str:
     if not sub.active:
         return ctx.t("You are not subscribed to alerts. Choose the regions you want to hear "
                      "about: you will only get alerts that volunteers have verified.")
-    names = ", ".join(ctx.app.regions.name(r, ctx.locale) for r in sub.regions)
+    names = ", ".join(ctx.regions.name(r, ctx.locale) for r in sub.regions)
     quiet = (ctx.t("from {start}:00 to {end}:00 (urgent alerts still come)",
                    start=f"{sub.quiet_start:02d}", end=f"{sub.quiet_end:02d}")
              if sub.quiet_start is not None and sub.quiet_end is not None else ctx.t("none"))
@@ -38,7 +39,7 @@ def _describe(ctx: Context, sub: subs.Subscription) -> str:
                  regions=names, mode=ctx.t(MODE_LABELS[sub.mode]), quiet=quiet)
 
 
-def _home_menu(ctx: Context, sub: subs.Subscription) -> Menu:
+def _home_menu(ctx: Context, sub: Subscription) -> Menu:
     buttons = [Button("alerts:regions:0", ctx.t("Choose regions"))]
     if sub.active:
         other = "digest" if sub.mode == "immediate" else "immediate"
@@ -72,19 +73,17 @@ async def alerts_home(ctx: Context, msg: Incoming) -> list[Reply]:
 
 
 def _regions_menu(ctx: Context, chosen: set[str], page: int) -> Menu:
-    regions = _regions(ctx)
-    pages = max(1, -(-len(regions) // REGIONS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    chunk = regions[page * REGIONS_PER_PAGE:(page + 1) * REGIONS_PER_PAGE]
-    buttons = [Button(f"alerts:toggle:{rid}:{page}", ("✅ " if rid in chosen else "") + name)
-               for rid, name in chunk]
-    if page + 1 < pages:
-        buttons.append(Button(f"alerts:regions:{page + 1}", ctx.t("More regions")))
-    elif page > 0:
-        buttons.append(Button("alerts:regions:0", ctx.t("First regions")))
-    buttons.append(Button("alerts:home", ctx.t("Done")))
-    return Menu(tuple(buttons), title=ctx.t("Regions ({page}/{pages})", page=page + 1,
-                                            pages=pages))
+    regions = Page.of(_regions(ctx), page, REGIONS_PER_PAGE)
+
+    def toggle(region: tuple[str, str]) -> Button:
+        rid, name = region
+        return Button(f"alerts:toggle:{rid}:{regions.number}",
+                      ("✅ " if rid in chosen else "") + name)
+
+    return paged_menu(regions, toggle, nav="alerts:regions", more=ctx.t("More regions"),
+                      first=ctx.t("First regions"), tail=(Button("alerts:home", ctx.t("Done")),),
+                      title=ctx.t("Regions ({page}/{pages})", page=regions.number + 1,
+                                  pages=regions.count))
 
 
 async def _show_regions(ctx: Context, page: int, intro: str = "") -> list[Reply]:
@@ -106,14 +105,14 @@ async def choose_regions(ctx: Context, msg: Incoming) -> list[Reply] | None:
 
 async def _toggle(ctx: Context, region_id: str) -> str:
     sub = await _current(ctx)
-    name = ctx.app.regions.name(region_id, ctx.locale)
+    name = ctx.regions.name(region_id, ctx.locale)
     if region_id in sub.regions:
         sub.regions.remove(region_id)
         note = ctx.t("Removed: {region}.", region=name)
     else:
         sub.regions.append(region_id)
         note = ctx.t("Added: {region}.", region=name)
-    await subs.save(ctx.app.db, ctx.user.pid, sub)
+    await ctx.subscriptions.save(ctx.user.pid, sub)
     return note
 
 
@@ -121,7 +120,7 @@ async def _toggle(ctx: Context, region_id: str) -> str:
 async def toggle_region(ctx: Context, msg: Incoming) -> list[Reply] | None:
     """Adds or removes one region and shows the list again."""
     region_id, _, page = ctx.arg.partition(":")
-    if ctx.app.regions.get(region_id) is None or (page and not page.isdigit()):
+    if ctx.regions.get(region_id) is None or (page and not page.isdigit()):
         return None
     note = await _toggle(ctx, region_id)
     return await _show_regions(ctx, int(page or 0), note)
@@ -132,7 +131,7 @@ async def typed_region(ctx: Context, msg: Incoming) -> list[Reply] | None:
     """While choosing regions, a typed county or town name toggles it."""
     if msg.button_id is not None or not msg.text.strip():
         return None
-    region = ctx.app.regions.match(msg.text)
+    region = ctx.regions.match(msg.text)
     if region is None:
         return None
     note = await _toggle(ctx, region.id)
@@ -148,7 +147,7 @@ async def set_mode(ctx: Context, msg: Incoming) -> list[Reply] | None:
     if not sub.active:
         return await _home(ctx)
     sub.mode = ctx.arg
-    await subs.save(ctx.app.db, ctx.user.pid, sub)
+    await ctx.subscriptions.save(ctx.user.pid, sub)
     return await _home(ctx, ctx.t("Saved."))
 
 
@@ -177,7 +176,7 @@ async def _set_quiet(ctx: Context, arg: str) -> list[Reply] | None:
         sub.quiet_start, sub.quiet_end = int(start), int(end)
     if not sub.active:
         return await _home(ctx)
-    await subs.save(ctx.app.db, ctx.user.pid, sub)
+    await ctx.subscriptions.save(ctx.user.pid, sub)
     return await _home(ctx, ctx.t("Saved."))
 
 
@@ -201,7 +200,7 @@ async def stop_word(ctx: Context, msg: Incoming) -> list[Reply]:
 
 async def _unsubscribe(ctx: Context) -> list[Reply]:
     ctx.session.clear()
-    had = await subs.unsubscribe(ctx.app.db, ctx.user.pid)
+    had = await ctx.subscriptions.unsubscribe(ctx.user.pid)
     text = ctx.t("Done: you will not get any more alerts.") if had \
         else ctx.t("You were not getting alerts.")
     text += "\n" + ctx.t("To get them again, send /alertas or choose Alerts in the menu.")
