@@ -123,7 +123,7 @@ async def preview_button(ctx: Context, msg: Incoming) -> Result:
 @router.step("pub")
 async def typed_note(ctx: Context, msg: Incoming) -> Result:
     """The new note for a preview, then the preview again."""
-    if msg.button_id is not None or not msg.text.strip():
+    if msg.button_id is not None or msg.command is not None or not msg.text.strip():
         return None
     alert_id = int(ctx.session.data.get("alert", 0))
     ctx.session.clear()

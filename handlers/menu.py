@@ -81,7 +81,8 @@ def help_text(ctx: Context) -> str:
 async def cancel(ctx: Context, msg: Incoming) -> list[Reply] | None:
     """Stops the current step and goes back to the menu."""
     if ctx.user.locale is None:
-        return None     # no language yet: the welcome (handlers/start) answers
+        ctx.session.clear()
+        return None     # no language yet: the fallback answers with the welcome
     had_step = ctx.session.state is not None
     ctx.session.clear()
     intro = ctx.t("Cancelled. Nothing was saved.") if had_step \
