@@ -190,8 +190,8 @@ def placeholder_values(resources: ResourcesConfig, t: Translate,
 
 def paginate_with_footer(body: str, footer: str, limit: int) -> list[str]:
     """Pages `body` and puts `footer` at the end, so that the last part never holds the footer
-    alone: when the footer does not fit beside the last part, the end of that part moves over
-    to the footer's part (paragraphs, else lines, else words)."""
+    alone: when the footer does not fit beside the last part, that part's last paragraph (else
+    line, else word) moves over to the footer's part."""
     chunks = paginate(body, limit)
     if len(chunks[-1]) + 2 + len(footer) <= limit:
         chunks[-1] = f"{chunks[-1]}\n\n{footer}" if chunks[-1] else footer
@@ -200,11 +200,9 @@ def paginate_with_footer(body: str, footer: str, limit: int) -> list[str]:
     last = chunks.pop()
     for separator in ("\n\n", "\n", " "):
         units = last.split(separator)
-        moved: list[str] = []
-        while len(units) > 1 and len(separator.join([units[-1], *moved])) <= room:
-            moved.insert(0, units.pop())
-        if moved:
-            return [*chunks, separator.join(units), f"{separator.join(moved)}\n\n{footer}"]
+        if len(units) > 1 and len(units[-1]) <= room:
+            moved = units.pop()
+            return [*chunks, separator.join(units), f"{moved}\n\n{footer}"]
     # A single word too long to share a part with the footer: cut it (never happens with
     # real pages, whose footer is a few hundred characters).
     cut = max(room, 1)
