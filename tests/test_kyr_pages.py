@@ -9,8 +9,13 @@ from hypothesis import strategies as st
 
 from bot.channels.base import WHATSAPP_LIMITS
 from bot.config import ResourcesConfig
-from bot.content import LONG_PART_LIMIT, PART_LIMIT, Content, default_content_dir, \
-    paginate_with_footer
+from bot.content import (
+    LONG_PART_LIMIT,
+    PART_LIMIT,
+    Content,
+    default_content_dir,
+    paginate_with_footer,
+)
 from bot.i18n import I18n
 from tests.harness import Harness
 
