@@ -36,6 +36,7 @@ MIN_SCORE = 4.0
 FUZZY_CUTOFF = 0.8
 CLOSEST_CUTOFF = 0.7
 _STEMMERS = {"es": "spanish", "en": "english"}
+_STEM_CACHE_SIZE = 20_000
 _JOINED_CODE = re.compile(r"\b(\d{3}) ([a-z])\b")   # "287(g)" folds to "287 g": one word
 
 
@@ -62,6 +63,7 @@ class _LanguageIndex:
         self.weights: dict[str, dict[str, float]] = defaultdict(dict)
         self.phrases: list[tuple[frozenset[str], str]] = []
         self.raw: dict[str, str] = {}                      # folded word → its stem
+        self._stem_cache: dict[str, str] = {}
         for page in content.pages(locale):
             for keyword in page.keywords:
                 stems = self._add(keyword, page.slug, KEYWORD_WORD)
@@ -86,7 +88,12 @@ class _LanguageIndex:
             self.idf[stem] = 1.0 + math.log(total / (strong or len(by_slug)))
 
     def stem(self, word: str) -> str:
-        return str(self.stemmer.stemWord(word))
+        stem = self._stem_cache.get(word)
+        if stem is None:
+            stem = str(self.stemmer.stemWord(word))
+            if len(self._stem_cache) < _STEM_CACHE_SIZE:     # typed words must not grow it
+                self._stem_cache[word] = stem
+        return stem
 
     def _stems(self, text: str) -> list[str]:
         return [self.stem(w) for w in tokens(text) if w not in STOPWORDS and len(w) > 1]
