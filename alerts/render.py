@@ -16,6 +16,7 @@ from alerts.models import KIND_LABELS as REPORT_KIND_LABELS
 from alerts.models import Kind
 from alerts.status import MessageType
 from bot.i18n import N_, Translate
+from bot.placeholders import shown
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -98,7 +99,7 @@ def alert_text(app: App, t: Translate, locale: str, *, kind: str, region: str,
     lines += [
         t("What to do: do not open the door, stay silent, do not sign anything. Avoid the "
           "area if you can, and do not share rumours."),
-        t("📞 Hotline: {hotline}", hotline=app.config.resources.hotline),
+        t("📞 Hotline: {hotline}", hotline=shown(app.config.resources.hotline, t)),
         t("Alert #{n}. Send STOP to stop alerts.", n=number),
     ]
     return "\n\n".join(lines)
@@ -124,7 +125,7 @@ async def digest_body(app: App, t: Translate, pid: str, locale: str, since: int,
         for r in rows
     ]
     return "\n".join([t("📋 Verified alerts in your regions in the last day:"), *items, "",
-                      t("📞 Hotline: {hotline}", hotline=app.config.resources.hotline)])
+                      t("📞 Hotline: {hotline}", hotline=shown(app.config.resources.hotline, t))])
 
 
 async def notice_text(app: App, row: Any, locale: str) -> str:

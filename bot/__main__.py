@@ -112,7 +112,9 @@ def _content_check(args: argparse.Namespace) -> int:
 
     config = _load_config(args.config)
     root = Path(args.content_dir or config.bot.content_dir or default_content_dir())
-    report = check_content(root, config.resources)
+    # With a config file the resources are meant to be real: examples are errors. Without one
+    # (a fresh checkout) they are the built-in examples, and only warned about.
+    report = check_content(root, config.resources, examples_are_errors=config.source is not None)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for error in report.errors:

@@ -61,7 +61,8 @@ class App:
             config=self.config, clock=self.clock, i18n=self.i18n, content=self.content,
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
-            alerts=AlertDesk(self), fetch_media=self.fetch_media)
+            alerts=AlertDesk(self), fetch_media=self.fetch_media,
+            button_text_limit=self.button_text_limit)
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
@@ -116,6 +117,11 @@ class App:
 
     def pid_for(self, address: Address) -> str:
         return self.privacy.pseudonym(address.channel, person_key(address))
+
+    def button_text_limit(self, channel: str) -> int | None:
+        """How much text `channel` shows in one message that carries buttons."""
+        adapter = self.channels.get(channel)
+        return adapter.limits.text_with_buttons if adapter is not None else None
 
     async def fetch_media(self, msg: Incoming) -> bytes | None:
         """A photo's bytes from channels that download on demand (`fetch_media(media)`)."""

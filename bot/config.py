@@ -58,6 +58,14 @@ class ResourcesConfig:
     crisis_line: str = "(828) 555-0101"
     legal_aid: str = "(828) 555-0102"
     distribution_sites: tuple[DistributionSite, ...] = ()
+    # When the hotline answers, per language ({hotline_hours} in pages, next to the number).
+    hotline_hours: dict[str, str] = field(default_factory=lambda: {
+        "es": "horario de ejemplo: todos los días, 24 horas",
+        "en": "example hours: every day, 24 hours"})
+
+    def hours(self, locale: str) -> str:
+        """The hotline's hours in `locale`, else in any language given, else ""."""
+        return self.hotline_hours.get(locale) or next(iter(self.hotline_hours.values()), "")
 
 
 @dataclass(frozen=True)
@@ -392,6 +400,19 @@ def _validate_reports(cfg: Config, problems: list[str]) -> None:
 
 
 _VALIDATORS.append(_validate_reports)
+
+
+def _check_examples(cfg: Config, problems: list[str]) -> None:
+    """No public channel while a resource is an example (bot/placeholders.py)."""
+    from bot.placeholders import check_public_channels
+
+    for locale in cfg.resources.hotline_hours:
+        if locale not in ("es", "en"):
+            problems.append(f"resources.hotline_hours.{locale}: the locale must be 'es' or 'en'")
+    check_public_channels(cfg, problems)
+
+
+_VALIDATORS.append(_check_examples)
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

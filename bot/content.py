@@ -1,8 +1,10 @@
 """Know Your Rights pages: Markdown files with TOML front matter, one per slug and language.
 
 Pages are plain text (every channel shows them as typed), filled with `{placeholders}` from the
-`[resources]` config, given a footer (hotline, sources, review date, "not legal advice") and cut
-into parts that fit the smallest channel: a WhatsApp message that carries buttons (1024).
+`[resources]` config, given a footer (hotline and its hours, review date, "not legal advice") and
+cut into parts that fit the channel: by default the smallest, a WhatsApp message that carries
+buttons (1024). Sources are shown on their own, behind a "Sources" button. The last part always
+carries some of the page's own text with the footer, never the footer alone.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from pathlib import Path
 
 from bot.config import ResourcesConfig
 from bot.i18n import LOCALES, Translate
+from bot.placeholders import hotline_line, shown
 
 # WhatsApp's interactive body limit is the smallest of all channels; keep a margin for the
 # "(1/3)" part marker and the title line.
 PART_LIMIT = 1024
-_PART_BODY = PART_LIMIT - 120
-PLACEHOLDERS = ("hotline", "crisis_line", "legal_aid", "distribution_sites", "org_name")
+_TITLE_MARGIN = 120
+# The most a page part may be on channels with long messages (Telegram's 4096, with a margin).
+LONG_PART_LIMIT = 4000
+PLACEHOLDERS = ("hotline", "hotline_hours", "crisis_line", "legal_aid", "distribution_sites",
+                "org_name")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
@@ -132,46 +138,76 @@ class Content:
         main-menu entries)."""
         return [p for p in self.pages(locale) if p.slug not in SPECIAL_SLUGS]
 
-    def fill(self, text: str, t: Translate) -> str:
-        values = placeholder_values(self.resources, t)
+    def fill(self, text: str, t: Translate, locale: str = "") -> str:
+        values = placeholder_values(self.resources, t, locale)
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
-    def render(self, page: Page, t: Translate) -> list[str]:
-        """The page as parts that each fit PART_LIMIT, footer included."""
-        body = self.fill(page.body, t)
+    def render(self, page: Page, t: Translate, limit: int = PART_LIMIT) -> list[str]:
+        """The page as parts that each fit `limit`, footer included (sources apart)."""
+        body = self.fill(page.body, t, page.locale)
         reviewer = t("pending legal review") if page.reviewer == "pending legal review" \
             else page.reviewer
-        footer = [t("📞 Hotline (24/7): {hotline}", hotline=self.resources.hotline)]
-        if page.sources:
-            footer.append(t("Sources:") + "\n" + "\n".join(
-                f"• {s.title}: {s.url}" for s in page.sources))
-        footer.append(t("Reviewed {date} ({reviewer}).", date=page.reviewed.isoformat(),
-                        reviewer=reviewer))
-        footer.append(t("This is not legal advice."))
-        chunks = paginate(body + "\n\n" + "\n\n".join(footer), _PART_BODY)
+        footer = "\n\n".join((
+            t("📞 Hotline: {hotline}", hotline=hotline_line(self.resources, t, page.locale)),
+            t("Reviewed {date} ({reviewer}).", date=page.reviewed.isoformat(),
+              reviewer=reviewer),
+            t("This is not legal advice.")))
+        chunks = paginate_with_footer(body, footer, limit - _TITLE_MARGIN)
         if len(chunks) == 1:
             return [f"{page.title}\n\n{chunks[0]}"]
         return [f"{page.title} ({i}/{len(chunks)})\n\n{c}" for i, c in enumerate(chunks, 1)]
+
+    def sources_text(self, page: Page, t: Translate) -> str:
+        """The page's sources, one per line with its link ("" when it has none)."""
+        if not page.sources:
+            return ""
+        return f"{page.title}\n\n" + t("Sources:") + "\n" + "\n".join(
+            f"• {s.title}: {s.url}" for s in page.sources)
 
 
 SPECIAL_SLUGS = ("resources", "right-now")
 
 
-def placeholder_values(resources: ResourcesConfig, t: Translate) -> dict[str, str]:
+def placeholder_values(resources: ResourcesConfig, t: Translate,
+                       locale: str = "") -> dict[str, str]:
     if resources.distribution_sites:
         sites = "\n".join(
-            f"• {s.name}: {s.place}" + (f" ({s.days})" if s.days else "")
+            f"• {shown(s.name, t)}: {shown(s.place, t)}"
+            + (f" ({shown(s.days, t)})" if s.days else "")
             for s in resources.distribution_sites
         )
     else:
         sites = t("No distribution sites are listed right now. Ask the hotline.")
     return {
-        "hotline": resources.hotline,
-        "crisis_line": resources.crisis_line,
-        "legal_aid": resources.legal_aid,
+        "hotline": shown(resources.hotline, t),
+        "hotline_hours": resources.hours(locale),
+        "crisis_line": shown(resources.crisis_line, t),
+        "legal_aid": shown(resources.legal_aid, t),
         "distribution_sites": sites,
         "org_name": resources.org_name,
     }
+
+
+def paginate_with_footer(body: str, footer: str, limit: int) -> list[str]:
+    """Pages `body` and puts `footer` at the end, so that the last part never holds the footer
+    alone: when the footer does not fit beside the last part, that part's last paragraph (else
+    line, else word) moves over to the footer's part."""
+    chunks = paginate(body, limit)
+    if len(chunks[-1]) + 2 + len(footer) <= limit:
+        chunks[-1] = f"{chunks[-1]}\n\n{footer}" if chunks[-1] else footer
+        return chunks
+    room = limit - 2 - len(footer)
+    last = chunks.pop()
+    for separator in ("\n\n", "\n", " "):
+        units = last.split(separator)
+        if len(units) > 1 and len(units[-1]) <= room:
+            moved = units.pop()
+            return [*chunks, separator.join(units), f"{moved}\n\n{footer}"]
+    # A single word too long to share a part with the footer: cut it (never happens with
+    # real pages, whose footer is a few hundred characters).
+    cut = max(room, 1)
+    return [*chunks, last[:-cut], f"{last[-cut:]}\n\n{footer}"] if len(last) > cut \
+        else [*chunks, f"{last}\n\n{footer}"]
 
 
 def paginate(text: str, limit: int) -> list[str]:

@@ -2,8 +2,9 @@
 
 Errors (exit 1) name the file and the problem: a slug in one language only, missing or
 malformed front matter, an unknown placeholder, a page part or label that does not fit the
-smallest channel limit, a malformed link, a problem in regions.toml. Warnings (exit 0): a
-review older than 90 days.
+smallest channel limit, a malformed link, a problem in regions.toml, and an example resource
+(a 555-01xx number, example.org, "Sample…") in a config file. Warnings (exit 0): a review older
+than 90 days, the built-in example resources when no config file is given.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.channels.base import WHATSAPP_LIMITS
 from bot.config import ResourcesConfig
 from bot.content import PART_LIMIT, PLACEHOLDERS, Content, ContentError, Page, parse_page
 from bot.i18n import LOCALES, I18n
+from bot.placeholders import example_resources
 
 REVIEW_MAX_AGE_DAYS = 90
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/[^\s<>\"{}|\\^`]*)?$")
@@ -31,10 +33,12 @@ class Report:
 
 
 def check_content(root: Path, resources: ResourcesConfig | None = None,
-                  today: dt.date | None = None) -> Report:
+                  today: dt.date | None = None, examples_are_errors: bool = False) -> Report:
     report = Report()
     today = today or dt.date.today()
     resources = resources or ResourcesConfig()
+    examples = example_resources(resources)
+    (report.errors if examples_are_errors else report.warnings).extend(examples)
     slugs: dict[str, set[str]] = {}
     pages: dict[str, dict[str, Page]] = {}
     for locale in LOCALES:

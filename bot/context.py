@@ -127,6 +127,10 @@ class Context:
         return msg.media.data if msg.media.data is not None \
             else await self.services.fetch_media(msg)
 
+    def button_text_limit(self, msg: Incoming) -> int | None:
+        """How much text the sender's channel shows with buttons (None: not known)."""
+        return self.services.button_text_limit(msg.address.channel)
+
     def use_locale(self, locale: str) -> None:
         """Switches this turn's language (after the person picked one)."""
         self.locale = locale

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # Fetches the bytes of a photo a person sent (None when the channel cannot give them).
 MediaFetcher = Callable[[Incoming], Awaitable[bytes | None]]
+# The longest text a channel shows together with buttons (None: unknown channel).
+ButtonTextLimit = Callable[[str], int | None]
 
 
 class Users:
@@ -174,3 +176,4 @@ class Services:
     subscriptions: Subscriptions
     alerts: AlertDesk
     fetch_media: MediaFetcher
+    button_text_limit: ButtonTextLimit

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Button, Incoming, Menu, Reply
+from bot.placeholders import shown
 from bot.router import Router
 
 router = Router("menu")
@@ -73,7 +74,7 @@ def help_text(ctx: Context) -> str:
         "• /cancel stops what you are doing.\n"
         "• /language changes the language.\n\n"
         "In an emergency call the hotline: {hotline}",
-        org=ctx.config.resources.org_name, hotline=ctx.config.resources.hotline,
+        org=ctx.config.resources.org_name, hotline=shown(ctx.config.resources.hotline, ctx.t),
     )
 
 

@@ -28,6 +28,7 @@ from bot.context import Context
 from bot.flow import Flow, Question
 from bot.i18n import N_, Translate, fold
 from bot.messages import Button, Incoming, Menu, Reply
+from bot.placeholders import shown
 from bot.privacy import ImageRejected, strip_image
 from bot.router import Handler, Result, Router, button_arg
 from handlers.cards import card_replies, room_notices
@@ -89,12 +90,12 @@ def begin(ctx: Context) -> list[Reply]:
         ctx.session.clear()
         return [Reply(ctx.t("You have already sent several reports in the last hour. Thank you! "
                             "If something is happening right now, call the hotline: {hotline}",
-                            hotline=ctx.config.resources.hotline), main_menu(ctx))]
+                            hotline=shown(ctx.config.resources.hotline, ctx.t)), main_menu(ctx))]
     ctx.session.set("report:kind", draft={})
     intro = ctx.t("Thank you for helping your community. Your report is anonymous: we do not "
                   "keep who sends it. You can stop at any moment with Cancel or /cancel.\n\n"
                   "In an emergency call the hotline: {hotline}",
-                  hotline=ctx.config.resources.hotline)
+                  hotline=shown(ctx.config.resources.hotline, ctx.t))
     return flow.ask(ctx, "kind", intro)
 
 
@@ -360,7 +361,7 @@ def thanks(ctx: Context, report_id: int) -> Reply:
         "For your safety: keep your distance and do not interfere. Do not livestream, and do "
         "not post the faces of the people detained. Tell the hotline before posting anything.",
         required=ctx.config.moderation.verifications_required,
-        hotline=ctx.config.resources.hotline)
+        hotline=shown(ctx.config.resources.hotline, ctx.t))
     token = ctx.reports.followup_token(report_id)
     return Reply(text, Menu((Button(f"report:followup:{report_id}:{token}",
                                     ctx.t("🔔 Tell me outcome")),

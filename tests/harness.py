@@ -129,7 +129,20 @@ def make_config(data_dir: Path, **sections: dict[str, Any]) -> Config:
     merged = copy.deepcopy(base)
     for key, value in sections.items():
         _merge(merged.setdefault(key, {}), value)
+    public = [name for name in ("telegram", "whatsapp")
+              if merged["channels"].get(name, {}).get("enabled")]
+    if public and "resources" not in sections:
+        # Public channels refuse example resources (bot/placeholders.py).
+        merged["resources"] = copy.deepcopy(REAL_RESOURCES)
     return parse(merged)
+
+
+# Resources that are not examples, for configs with a public channel. 012 is not a valid NANP
+# exchange, so these numbers can never ring anyone.
+REAL_RESOURCES: dict[str, Any] = {
+    "hotline": "(828) 012-3400", "crisis_line": "(828) 012-3401", "legal_aid": "(828) 012-3402",
+    "hotline_hours": {"es": "todos los días, 24 horas", "en": "every day, 24 hours"},
+}
 
 
 def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -24,8 +24,13 @@ TOPICS = ["silence", "door", "at-home", "in-public", "car-checkpoints", "work", 
 TODAY = dt.date(2026, 11, 24)
 
 
+REAL = ResourcesConfig(hotline="(828) 012-3400", crisis_line="(828) 012-3401",
+                       legal_aid="(828) 012-3402",
+                       hotline_hours={"es": "todos los días", "en": "every day"})
+
+
 def test_shipped_content_passes_the_check() -> None:
-    report = check_content(CONTENT, today=TODAY)
+    report = check_content(CONTENT, REAL, today=TODAY)
     assert report.errors == []
     assert report.warnings == []
 
@@ -67,8 +72,9 @@ def test_every_rendered_part_fits_and_carries_the_footer(locale: str) -> None:
         assert all(len(p) <= PART_LIMIT for p in parts), page.slug
         joined = "\n".join(parts)
         assert "{" not in joined, page.slug
-        assert "(828) 555-0100" in joined
+        assert f"(828) 555-0100 {t('(example number)')}" in joined
         assert t("This is not legal advice.") in parts[-1]
+        assert "https://" not in parts[-1] or "https://" in page.body, page.slug
 
 
 def test_resources_come_from_config() -> None:
@@ -150,7 +156,7 @@ def test_part_too_long_is_paged_not_flagged_when_it_can_be_split(tmp_path: Path)
 
 
 def test_old_review_is_a_warning_not_an_error(tmp_path: Path) -> None:
-    report = check_content(CONTENT, today=TODAY + dt.timedelta(days=91))
+    report = check_content(CONTENT, REAL, today=TODAY + dt.timedelta(days=91))
     assert report.errors == []
     assert len(report.warnings) == 2 * (len(TOPICS) + 2)
     assert "please review again" in report.warnings[0]

@@ -143,6 +143,12 @@ async def compa(tmp_path: Path, fake: FakeTelegram, seeded: Seeded) -> AsyncIter
 data_dir = "{data_dir}"
 log_level = "WARNING"
 
+[resources]
+hotline = "(828) 012-3400"
+crisis_line = "(828) 012-3401"
+legal_aid = "(828) 012-3402"
+hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+
 [channels.console]
 enabled = false
 

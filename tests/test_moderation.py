@@ -10,7 +10,7 @@ from alerts import moderators
 from alerts.models import Role, Status
 from bot.config import ConfigError, parse
 from bot.messages import Address
-from tests.harness import Harness, make_config
+from tests.harness import REAL_RESOURCES, Harness, make_config
 from tests.report_helpers import file_report, followup_button, ready
 
 
@@ -272,7 +272,7 @@ def test_the_room_is_the_telegram_group_or_each_moderator(
         "console": {"moderators": ["mod1", "mod2"]},
         "telegram": {"enabled": True, "moderators_chat_id": "-100123", "moderators": ["7"]},
         "whatsapp": {"enabled": False, "moderators": ["15550001"]},
-    }})
+    }, "resources": REAL_RESOURCES})
     assert moderators.room(config) == [Address("console", "mod1"), Address("console", "mod2"),
                                        Address("telegram", "-100123")]
     assert moderators.count(config) == 3

@@ -35,13 +35,16 @@ async def test_start_spanish_topic_paging_back_and_menu(tmp_path: Path,
         assert topics.text.startswith("Conozca sus derechos (1/2)")
         assert "kyr:topic:door" in topics.data
 
+        # Telegram shows a whole page in one message; its sources are behind a button.
         [page] = await ana.press("kyr:topic:door")
         assert page.method == "sendMessage"
-        assert "(1/2)" in page.text.splitlines()[0]
-        [page2] = await ana.choose("Más")
-        assert page2.method == "sendMessage"
-        assert "Esto no es asesoría legal." in page2.text
-        assert "Más" not in page2.labels
+        assert page.text.splitlines()[0] == "No abra la puerta: órdenes de un juez"
+        assert "Esto no es asesoría legal." in page.text
+        assert "Más" not in page.labels and "https://" not in page.text
+        [sources] = await ana.choose("Fuentes")
+        assert sources.method == "sendMessage" and "https://" in sources.text
+        [page2] = await ana.choose("Volver a la página")
+        assert page2.method == "sendMessage" and page2.text == page.text
 
         [back] = await ana.choose("Volver a los temas")
         assert (back.method, back.message_id) == ("editMessageText", page2.message_id)
@@ -50,7 +53,7 @@ async def test_start_spanish_topic_paging_back_and_menu(tmp_path: Path,
         assert home.method == "editMessageText" and "help:show" in home.data
     # Every press was answered, so no client shows a spinner.
     presses = [p for m, p in tg_api.calls if m == "answerCallbackQuery"]
-    assert len(presses) == len(tg_api.callback_answers) == 6
+    assert len(presses) == len(tg_api.callback_answers) == 7
 
 
 async def test_english_speaker_gets_english_first_and_english_pages(tmp_path: Path,
@@ -64,12 +67,11 @@ async def test_english_speaker_gets_english_first_and_english_pages(tmp_path: Pa
         [topics] = await bob.choose("Know your rights")
         assert topics.text.startswith("Know your rights (1/2)\n\nChoose a topic:")
         [page] = await bob.press("kyr:topic:silence")
-        assert page.method == "sendMessage" and "More" in page.labels
-        assert "This is not legal advice." not in page.text
-        [page2] = await bob.choose("More")
-        assert "This is not legal advice." in page2.text and "More" not in page2.labels
+        assert page.method == "sendMessage" and "More" not in page.labels
+        assert page.text.startswith("Right to remain silent\n\n")
+        assert "This is not legal advice." in page.text and "Sources" in page.labels
         [back] = await bob.choose("Back to topics")
-        assert (back.method, back.message_id) == ("editMessageText", page2.message_id)
+        assert (back.method, back.message_id) == ("editMessageText", page.message_id)
         assert "kyr:topic:silence" in back.data
 
 
