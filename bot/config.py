@@ -35,6 +35,7 @@ class BotConfig:
     timezone: str = "America/New_York"
     log_level: str = "INFO"
     content_dir: str = ""
+    log_format: str = "text"      # "text", or "json": one object per line (same redaction)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,25 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    # The daily sealed backup (`compa backup FILE` works whatever this says).
+    enabled: bool = False
+    folder: str = "backups"        # relative to the data folder; better another disk
+    time: str = "03:15"            # local time (bot.timezone)
+    keep: int = 7
+    passphrase_env: str = "COMPA_BACKUP_PASSPHRASE"   # unset: sealed with the keys file
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    # Prometheus /metrics on a listener of its own, never behind the public reverse proxy.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9108
+    token_env: str = "COMPA_METRICS_TOKEN"  # when set, a bearer token is required
+
+
+@dataclass(frozen=True)
 class ModerationConfig:
     # Different moderators who must confirm a report before it counts as verified.
     verifications_required: int = 2
@@ -192,6 +212,8 @@ class Config:
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -392,6 +414,27 @@ def _validate_reports(cfg: Config, problems: list[str]) -> None:
 
 
 _VALIDATORS.append(_validate_reports)
+
+
+def _validate_operations(cfg: Config, problems: list[str]) -> None:
+    """[backup], [metrics] and the log format."""
+    if cfg.bot.log_format not in ("text", "json"):
+        problems.append("bot.log_format: must be 'text' or 'json'")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", cfg.backup.time):
+        problems.append("backup.time: must be HH:MM (24 h, local time)")
+    if cfg.backup.keep < 1:
+        problems.append("backup.keep: must be at least 1")
+    m = cfg.metrics
+    if not 0 <= m.port <= 65535:
+        problems.append("metrics.port: must be 0-65535")
+    if m.enabled and m.host not in ("127.0.0.1", "::1", "localhost") and not secret(m.token_env):
+        problems.append(f"metrics.host: {m.host} is reachable from other machines; set "
+                        f"{m.token_env} to a bearer token or bind to 127.0.0.1")
+    if m.enabled and m.port and m.host == cfg.web.host and m.port == cfg.web.port:
+        problems.append("metrics.port: must differ from web.port")
+
+
+_VALIDATORS.append(_validate_operations)
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:
