@@ -106,6 +106,7 @@ class WhatsAppConfig:
     moderators: tuple[str, ...] = ()
     # Locale ("es", "en") → template; a locale without one falls back to the default locale's.
     templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
+    business_account_id: str = ""   # only for `compa doctor`'s template check
 
 
 @dataclass(frozen=True)
