@@ -36,7 +36,8 @@ async def _run(args: argparse.Namespace) -> int:
     from bot.store import DatabaseTooNew
 
     config = _load_config(args.config)
-    setup_logging(config.bot.log_level if not args.quiet else "WARNING")
+    setup_logging(config.bot.log_level if not args.quiet else "WARNING",
+                  fmt=config.bot.log_format)
     options = RunOptions(polling=True if getattr(args, "polling", False) else None,
                          console=True if args.cmd == "console" else None)
     if args.cmd == "console":

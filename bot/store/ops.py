@@ -58,3 +58,11 @@ async def any_sealed_address(db: Database) -> tuple[str, bytes] | None:
 async def last_inbound(db: Database, pid: str) -> int | None:
     row = await db.fetchone("SELECT last_inbound FROM users WHERE pid = ?", (pid,))
     return int(row[0]) if row else None
+
+
+async def alerts_in_fanout(db: Database) -> int:
+    """Alerts (and follow-ups, digests, notices) whose deliveries are still going out."""
+    row = await db.fetchone(
+        "SELECT COUNT(DISTINCT alert_id) FROM deliveries WHERE status IN (?, ?, ?)",
+        OPEN_STATUSES)
+    return int(row[0]) if row else 0
