@@ -152,6 +152,8 @@ class WebConfig:
     # The one HTTP server for webhooks (Telegram, WhatsApp) and /healthz.
     host: str = "127.0.0.1"
     port: int = 8080
+    # Serve /healthz even when no channel needs webhooks (a container's health check).
+    always_on: bool = False
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class Runner:
                 module = importlib.import_module(module_name)
                 self.channels.append(module.build(self.app, self.options))
         routes = [r for ch in self.channels for r in getattr(ch, "web_routes", list)()]
-        if routes:
+        if routes or cfg.web.always_on:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
         from alerts.delivery_events import OutboxDeliveryEvents
