@@ -154,6 +154,15 @@ def _keys_or_exit(config: Config) -> Keys:
         raise SystemExit(2) from None
 
 
+def _refuse_wrong_user(config: Config) -> None:
+    from bot.operations import wrong_user
+
+    problem = wrong_user(config.data_dir)
+    if problem:
+        print(f"compa: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 async def _backup(args: argparse.Namespace) -> int:
     import time
 
@@ -163,6 +172,7 @@ async def _backup(args: argparse.Namespace) -> int:
     from bot.store import Database
 
     config = _load_config(args.config)
+    _refuse_wrong_user(config)
     keys = _keys_or_exit(config)
     path = config.data_dir / DB_FILE
     try:
@@ -187,6 +197,7 @@ async def _restore(args: argparse.Namespace) -> int:
     from bot.store import Database
 
     config = _load_config(args.config)
+    _refuse_wrong_user(config)
     keys = _keys_or_exit(config)
     path = config.data_dir / DB_FILE
     try:

@@ -80,7 +80,7 @@ def snapshot(db_path: Path) -> tuple[bytes, int]:
     connection of its own so the running bot's writer is never blocked for long."""
     if not db_path.exists():
         raise BackupError(f"{db_path}: no database to back up")
-    src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    src = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(":memory:")
     try:
         src.execute("PRAGMA busy_timeout=30000")
@@ -247,10 +247,14 @@ def backup_name(now: float) -> str:
 
 
 async def record_run(db: Any, now: float) -> None:
-    """Remembers the last good backup (for /estado and doctor)."""
-    await db.execute(
-        "INSERT INTO schedule_runs (name, last_run) VALUES (?, ?)"
-        " ON CONFLICT(name) DO UPDATE SET last_run = excluded.last_run", (BACKUP_RUN, now))
+    """Remembers the last good backup (for /estado and /metrics); a database too old to have
+    schedule_runs just does not remember it."""
+    try:
+        await db.execute(
+            "INSERT INTO schedule_runs (name, last_run) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET last_run = excluded.last_run", (BACKUP_RUN, now))
+    except sqlite3.OperationalError:
+        log.warning("the database has no schedule_runs table: last backup not recorded")
 
 
 async def last_run(db: Any) -> float | None:

@@ -230,7 +230,12 @@ async def diagnose(config_path: str | None, *, clock: Callable[[], float] = time
     keys = _keys(cfg, found)
     _data_folder(cfg, found, min_free_bytes)
     now = clock()
-    if cfg.data_dir.exists():
+    from bot.operations import wrong_user
+
+    refused = wrong_user(cfg.data_dir)
+    if refused:
+        found.problem(f"database: not checked: {refused}")
+    elif cfg.data_dir.exists():
         await _database(cfg, keys, found, now)
     await _platforms(cfg, found, now)
     return found

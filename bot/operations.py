@@ -4,9 +4,11 @@ Counts and times only; never anything about one person."""
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import secret
@@ -16,6 +18,19 @@ if TYPE_CHECKING:
 
 STARTED = time.time()
 WINDOW_SECONDS = 24 * 3600
+
+
+def wrong_user(data_dir: Path) -> str | None:
+    """Why this process must not open the database: root touching the bot's database leaves
+    root-owned -wal/-shm files the bot cannot open any more. None when it is fine."""
+    try:
+        owner = data_dir.stat().st_uid
+    except OSError:
+        return None
+    if os.geteuid() == 0 and owner != 0:
+        return (f"{data_dir} belongs to another user: run this as the bot's user (e.g. "
+                "`sudo -u compa …`), not as root, or the bot may no longer open its database")
+    return None
 
 
 def version() -> str:

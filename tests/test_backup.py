@@ -4,6 +4,7 @@ tampered, newer or foreign backup is refused; the daily job rotates."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import stat
 from collections import Counter
@@ -201,3 +202,20 @@ async def test_the_daily_backup_rotates_and_is_remembered(tmp_path: Path) -> Non
         scheduler = Scheduler(h2.app)
         scheduler.register()
         assert scheduler.scheduler.get_job("backup") is None
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_root_is_refused_on_the_bot_s_data_folder(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  sealed: tuple[bytes, object],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Root opening the bot's database would leave root-owned -wal/-shm files behind."""
+    os.chown(tmp_path / "data", 54321, 54321)
+    before = sorted((tmp_path / "data").iterdir())
+    monkeypatch.setenv("COMPA_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(SystemExit) as stopped:
+        main(["backup", str(tmp_path / "x.bak")])
+    assert stopped.value.code == 2
+    assert "run this as the bot's user" in capsys.readouterr().err
+    assert not (tmp_path / "x.bak").exists()
+    assert sorted((tmp_path / "data").iterdir()) == before

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -191,3 +192,20 @@ def test_placeholders_are_found_in_any_spelling() -> None:
                                "legal_aid": "(828) 555 0199"}})
     found = doctor.placeholder_problems(cfg)
     assert [p.split(":")[0] for p in found] == ["resources.hotline", "resources.legal_aid"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+async def test_root_does_not_touch_the_bot_s_database(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(_toml({"bot": {"data_dir": str(tmp_path / "data")}}), encoding="utf-8")
+    await _first_start(path)
+    os.chown(tmp_path / "data", 54321, 54321)
+    before = sorted((tmp_path / "data").iterdir())
+    found = await doctor.diagnose(str(path), min_free_bytes=1)
+    assert any("database: not checked" in p and "bot's user" in p for p in found.problems)
+    assert sorted((tmp_path / "data").iterdir()) == before
+
+
+async def _first_start(path: Path) -> None:
+    app = await App.create(load(path))
+    await app.close()
