@@ -114,7 +114,7 @@ def seal_backup(data: bytes, schema: int, keys: Keys, created: float,
         key = _key_from_keys(keys)
     head = json.dumps(header, sort_keys=True).encode()
     nonce = secrets.token_bytes(NONCE_BYTES)
-    body = AESGCM(key).encrypt(nonce, zlib.compress(data, 6), MAGIC + head)
+    body = AESGCM(key).encrypt(nonce, zlib.compress(data, 1), MAGIC + head)
     return MAGIC + struct.pack(">I", len(head)) + head + nonce + body
 
 

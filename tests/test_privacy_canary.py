@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import backup
+from bot.app import DB_FILE
 from bot.logs import setup_logging
 from bot.metrics import Metrics
+from bot.privacy import load_keys
 from tests.harness import Harness, make_config
 from tests.report_helpers import followup_button, photo_with_metadata
 
@@ -145,6 +148,11 @@ async def test_no_marker_survives_a_whole_report(tmp_path: Path, caplog: pytest.
             assert "Todo despejado" in canary.inbox[-1].text
             _scan(data_dir)
             exposed = await metrics.render(harness.app)
+            # A backup is stored data too: sealed as a whole, it must show no marker either.
+            keys = load_keys(data_dir / "keys.toml", "COMPA_PEPPER", "COMPA_SEAL_KEY", False)
+            made = backup.make_backup(data_dir / DB_FILE, data_dir / "backups" / "b.bak", keys,
+                                      harness.clock.now())
+            assert made.size > 0
             # A library's careless line and traceback reach our handler masked, in either
             # format (caplog, which sees records before any filter, looks away for it).
             logging.getLogger().removeHandler(caplog.handler)
