@@ -188,6 +188,12 @@ class Scheduler:
         purge = getattr(self.app, "purge", None)
         if callable(purge):
             add(purge, IntervalTrigger(hours=1), id="retention-purge", replace_existing=True)
+        if self.app.config.backup.enabled:
+            from bot.backup import scheduled_backup
+
+            b_hour, b_minute = (int(x) for x in self.app.config.backup.time.split(":"))
+            add(scheduled_backup, CronTrigger(hour=b_hour, minute=b_minute, timezone=_tz(
+                self.app)), args=(self.app,), id="backup", replace_existing=True)
 
     async def start(self) -> None:
         self.register()

@@ -1,5 +1,5 @@
 """Command line: `compa run | console | content check | db migrate | db status | keys init |
-audit verify`."""
+audit verify | backup FILE | restore FILE | doctor`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.privacy import Keys
 
 # PTB otherwise warns about float retry_after on every RetryAfter (and tests run with -W error).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -31,7 +36,8 @@ async def _run(args: argparse.Namespace) -> int:
     from bot.store import DatabaseTooNew
 
     config = _load_config(args.config)
-    setup_logging(config.bot.log_level if not args.quiet else "WARNING")
+    setup_logging(config.bot.log_level if not args.quiet else "WARNING",
+                  fmt=config.bot.log_format)
     options = RunOptions(polling=True if getattr(args, "polling", False) else None,
                          console=True if args.cmd == "console" else None)
     if args.cmd == "console":
@@ -139,6 +145,85 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys_or_exit(config: Config) -> Keys:
+    from bot.privacy import KeyError_, load_keys
+
+    try:
+        return load_keys(config.keys_path, config.privacy.pepper_env,
+                         config.privacy.seal_key_env, create=False)
+    except KeyError_ as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _refuse_wrong_user(config: Config) -> None:
+    from bot.operations import wrong_user
+
+    problem = wrong_user(config.data_dir)
+    if problem:
+        print(f"compa: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+async def _backup(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.app import DB_FILE
+    from bot.backup import BackupError, make_backup, record_run
+    from bot.config import secret
+    from bot.store import Database
+
+    config = _load_config(args.config)
+    _refuse_wrong_user(config)
+    keys = _keys_or_exit(config)
+    path = config.data_dir / DB_FILE
+    try:
+        info = await asyncio.to_thread(make_backup, path, Path(args.file), keys, time.time(),
+                                       secret(config.backup.passphrase_env))
+    except (BackupError, OSError) as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    db = await Database.open(path, run_migrations=False)
+    try:
+        await record_run(db, info.created)
+    finally:
+        await db.close()
+    print(f"backup written: {info.path} ({info.size} bytes, schema {info.schema}, mode 0600)")
+    return 0
+
+
+async def _restore(args: argparse.Namespace) -> int:
+    from bot.app import DB_FILE
+    from bot.backup import BackupError, restore_backup
+    from bot.config import secret
+    from bot.store import Database
+
+    config = _load_config(args.config)
+    _refuse_wrong_user(config)
+    keys = _keys_or_exit(config)
+    path = config.data_dir / DB_FILE
+    try:
+        blob = await asyncio.to_thread(Path(args.file).read_bytes)
+        schema = await asyncio.to_thread(restore_backup, blob, path, keys,
+                                         secret(config.backup.passphrase_env))
+    except (BackupError, OSError) as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    db = await Database.open(path)   # migrates an older schema to this Compa's
+    try:
+        version = await db.user_version()
+    finally:
+        await db.close()
+    print(f"restored {args.file} into {path} (schema {schema}, now {version})")
+    return 0
+
+
+async def _doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    return await run_doctor(args.config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="compa", description=__doc__)
     parser.add_argument("--config", help="config file (default: $COMPA_CONFIG or ./config.toml)")
@@ -159,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log tools")
     audit.add_argument("action", choices=["verify"],
                        help="verify: walk the hash chain and report the first broken link")
+    backup = sub.add_parser("backup", help="write a sealed copy of the database (bot may run)")
+    backup.add_argument("file")
+    restore = sub.add_parser("restore", help="restore a backup into an empty data folder")
+    restore.add_argument("file")
+    sub.add_parser("doctor", help="check a deployment and list every problem found")
     return parser
 
 
@@ -174,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         return _keys(args)
     if args.cmd == "audit":
         return asyncio.run(_audit(args))
+    commands = {"backup": _backup, "restore": _restore, "doctor": _doctor}
+    if args.cmd in commands:
+        return asyncio.run(commands[args.cmd](args))
     return 2
 
 

@@ -23,6 +23,7 @@ from bot.content import Content, default_content_dir
 from bot.context import Context, Session
 from bot.i18n import I18n
 from bot.messages import Address, Incoming, Menu, Reply, SendResult
+from bot.operations import StatusFacts, status_facts
 from bot.router import Dispatcher
 from bot.search import TopicIndex
 from bot.services import AlertDesk, Services, Subscriptions, Users
@@ -62,7 +63,7 @@ class App:
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=AlertDesk(self), fetch_media=self.fetch_media,
-            button_text_limit=self.button_text_limit)
+            button_text_limit=self.button_text_limit, status=self.status_facts)
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
@@ -117,6 +118,10 @@ class App:
 
     def pid_for(self, address: Address) -> str:
         return self.privacy.pseudonym(address.channel, person_key(address))
+
+    async def status_facts(self) -> StatusFacts:
+        """Uptime, outbox, backup, webhook and moderators' window, for /estado."""
+        return await status_facts(self)
 
     def button_text_limit(self, channel: str) -> int | None:
         """How much text `channel` shows in one message that carries buttons."""

@@ -35,6 +35,7 @@ class BotConfig:
     timezone: str = "America/New_York"
     log_level: str = "INFO"
     content_dir: str = ""
+    log_format: str = "text"      # "text", or "json": one object per line (same redaction)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class WhatsAppConfig:
     moderators: tuple[str, ...] = ()
     # Locale ("es", "en") → template; a locale without one falls back to the default locale's.
     templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
+    business_account_id: str = ""   # only for `compa doctor`'s template check
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,27 @@ class WebConfig:
     # The one HTTP server for webhooks (Telegram, WhatsApp) and /healthz.
     host: str = "127.0.0.1"
     port: int = 8080
+    # Serve /healthz even when no channel needs webhooks (a container's health check).
+    always_on: bool = False
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    # The daily sealed backup (`compa backup FILE` works whatever this says).
+    enabled: bool = False
+    folder: str = "backups"        # relative to the data folder; better another disk
+    time: str = "03:15"            # local time (bot.timezone)
+    keep: int = 7
+    passphrase_env: str = "COMPA_BACKUP_PASSPHRASE"   # unset: sealed with the keys file
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    # Prometheus /metrics on a listener of its own, never behind the public reverse proxy.
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 9108
+    token_env: str = "COMPA_METRICS_TOKEN"  # when set, a bearer token is required
 
 
 @dataclass(frozen=True)
@@ -200,6 +223,8 @@ class Config:
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -413,6 +438,26 @@ def _check_examples(cfg: Config, problems: list[str]) -> None:
 
 
 _VALIDATORS.append(_check_examples)
+
+def _validate_operations(cfg: Config, problems: list[str]) -> None:
+    """[backup], [metrics] and the log format."""
+    if cfg.bot.log_format not in ("text", "json"):
+        problems.append("bot.log_format: must be 'text' or 'json'")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", cfg.backup.time):
+        problems.append("backup.time: must be HH:MM (24 h, local time)")
+    if cfg.backup.keep < 1:
+        problems.append("backup.keep: must be at least 1")
+    m = cfg.metrics
+    if not 0 <= m.port <= 65535:
+        problems.append("metrics.port: must be 0-65535")
+    if m.enabled and m.host not in ("127.0.0.1", "::1", "localhost") and not secret(m.token_env):
+        problems.append(f"metrics.host: {m.host} is reachable from other machines; set "
+                        f"{m.token_env} to a bearer token or bind to 127.0.0.1")
+    if m.enabled and m.port and m.host == cfg.web.host and m.port == cfg.web.port:
+        problems.append("metrics.port: must differ from web.port")
+
+
+_VALIDATORS.append(_validate_operations)
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.content import Content
 from bot.i18n import I18n, Translate
 from bot.messages import Incoming
+from bot.operations import StatusFacts
 from bot.search import TopicIndex
 from bot.services import AlertDesk, Services, Subscriptions, Users
 from bot.store.users import User
@@ -126,6 +127,10 @@ class Context:
             return None
         return msg.media.data if msg.media.data is not None \
             else await self.services.fetch_media(msg)
+
+    async def status(self) -> StatusFacts:
+        """How the running bot is doing (for admins' /estado)."""
+        return await self.services.status()
 
     def button_text_limit(self, msg: Incoming) -> int | None:
         """How much text the sender's channel shows with buttons (None: not known)."""

@@ -57,6 +57,7 @@ class Runner:
         self.console: Any = None
         self.dispatcher: Any = None
         self.scheduler: Any = None
+        self.metrics: WebServer | None = None
 
     async def start(self) -> None:
         cfg = self.app.config
@@ -72,7 +73,7 @@ class Runner:
                 module = importlib.import_module(module_name)
                 self.channels.append(module.build(self.app, self.options))
         routes = [r for ch in self.channels for r in getattr(ch, "web_routes", list)()]
-        if routes:
+        if routes or cfg.web.always_on:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
         from alerts.delivery_events import OutboxDeliveryEvents
@@ -90,11 +91,16 @@ class Runner:
         await self.dispatcher.start()
         self.scheduler = Scheduler(self.app)
         await self.scheduler.start()
+        from bot import metrics
+
+        self.metrics = await metrics.start(self.app, self.scheduler.scheduler)
         log.info("running: %s", ", ".join(ch.name for ch in self.channels) or "no channel")
         if self.options.ready is not None:
             self.options.ready.set()
 
     async def stop(self) -> None:
+        if self.metrics is not None:
+            await self.metrics.stop()
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.dispatcher is not None:

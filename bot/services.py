@@ -31,11 +31,14 @@ from bot.store import users as user_store
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.operations import StatusFacts
 
 # Fetches the bytes of a photo a person sent (None when the channel cannot give them).
 MediaFetcher = Callable[[Incoming], Awaitable[bytes | None]]
 # The longest text a channel shows together with buttons (None: unknown channel).
 ButtonTextLimit = Callable[[str], int | None]
+# The operator's view of the running bot (/estado).
+StatusReader = Callable[[], "Awaitable[StatusFacts]"]
 
 
 class Users:
@@ -177,3 +180,4 @@ class Services:
     alerts: AlertDesk
     fetch_media: MediaFetcher
     button_text_limit: ButtonTextLimit
+    status: StatusReader

@@ -13,6 +13,7 @@ from handlers import (
     moderation,
     report,
     start,
+    status,
     subscribe,
 )
 
@@ -25,6 +26,7 @@ ROUTERS = [
     report.router,
     moderation.router,
     alerting.router,
+    status.router,
     subscribe.router,
     kyr.router,
     fallback.router,

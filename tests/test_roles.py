@@ -24,8 +24,8 @@ PUBLIC_COMMANDS = {
 }
 PUBLIC_BUTTONS = {
     "menu:main", "help:show", "lang:pick", "lang:set", "account:forget", "kyr:list",
-    "kyr:topic", "kyr:sources", "help:person", "report:start", "report:followup", "alerts:home", "alerts:regions",
-    "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop",
+    "kyr:topic", "kyr:sources", "help:person", "report:start", "report:followup",
+    "alerts:home", "alerts:regions", "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop",
 }
 PUBLIC_STEPS = {"start", "lang", "report", "alerts"}
 PUBLIC = {"command": PUBLIC_COMMANDS, "button": PUBLIC_BUTTONS, "step": PUBLIC_STEPS}
@@ -43,7 +43,7 @@ def test_every_route_outside_the_public_lists_declares_a_role() -> None:
     assert undeclared == []
     # The staff areas say so once, on the router.
     gated = {router.name: router.access for router in ROUTERS if router.access is not None}
-    assert set(gated) == {"moderation", "alerting"}
+    assert set(gated) == {"moderation", "alerting", "status"}
     assert all(access.role.at_least(Role.VERIFIER) for access in gated.values())
 
 

@@ -118,6 +118,8 @@ class FakeGraphAPI:
     # (name, language) → number of body parameters, for approved templates.
     templates: dict[tuple[str, str], int] = field(default_factory=lambda: {
         ("compa_alerta", "es"): 1, ("compa_alert", "en_US"): 1})
+    # (name, language) → status other than APPROVED (PENDING, REJECTED…), for the doctor.
+    template_status: dict[tuple[str, str], str] = field(default_factory=dict)
     window_errors: str = "sync"         # "sync": 131047 at send time; "status": later webhook
     pair_limit: tuple[int, float] | None = None       # (messages, seconds) per recipient
     throughput_limit: int | None = None               # messages per (fake) second
@@ -144,6 +146,7 @@ class FakeGraphAPI:
             Route("/{version}/{phone_id}/media", self._upload, methods=["POST"]),
             Route("/media-download/{media_id}", self._download, methods=["GET"]),
             Route("/{version}/{media_id}", self._media_url, methods=["GET"]),
+            Route("/{version}/{waba_id}/message_templates", self._templates, methods=["GET"]),
         ]
         self._server = WebServer(Starlette(routes=routes), "127.0.0.1", 0)
         await self._server.start()
@@ -283,12 +286,25 @@ class FakeGraphAPI:
         if not self._authorised(request):
             return self._error(190, "Invalid OAuth access token.", 401)
         media_id = request.path_params["media_id"]
+        if media_id == self.phone_id:       # the phone number itself: is the token valid?
+            return JSONResponse({"id": self.phone_id, "verified_name": "Compa Test",
+                                 "display_phone_number": self.display_number})
         if media_id not in self.media:
             return self._error(100, "Unsupported get request.")
         data, mime = self.media[media_id]
         return JSONResponse({"messaging_product": "whatsapp", "id": media_id,
                              "url": f"{self.url}/media-download/{media_id}",
                              "mime_type": mime, "sha256": "0" * 64, "file_size": len(data)})
+
+    async def _templates(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._error(190, "Invalid OAuth access token.", 401)
+        if request.path_params["waba_id"] != self.waba_id:
+            return self._error(100, "Unsupported get request.")
+        return JSONResponse({"data": [
+            {"name": name, "language": language, "category": "UTILITY",
+             "status": self.template_status.get((name, language), "APPROVED")}
+            for name, language in self.templates]})
 
     async def _download(self, request: Request) -> Response:
         if not self._authorised(request):

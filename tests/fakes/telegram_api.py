@@ -158,6 +158,8 @@ class FakeTelegram:
         self.left_chats: list[str] = []
         self.blocked: set[str] = set()
         self.webhook: dict[str, Any] | None = None
+        # (unix time, message) of the last failed webhook delivery, as getWebhookInfo says it.
+        self.webhook_error: tuple[int, str] | None = None
         self.rate_violations = 0
         # Called with each successful send or edit as it arrives: benchmarks and load tests
         # wait per chat here instead of waking every waiter of `wait_until` on every call.
@@ -584,8 +586,11 @@ class FakeTelegram:
         return True
 
     async def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+        info = {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
+        if self.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
 
     async def _m_leaveChat(self, params: dict[str, Any]) -> bool:
         self.left_chats.append(self._chat_id(params))
