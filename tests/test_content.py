@@ -95,7 +95,8 @@ KYR_SAFETY_FIRST: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                        ("never miss", "plan", "silent", "do not sign")),
     "silence": (("guardar silencio",), ("remain silent",)),
     "no-false-docs": (("no mienta",), ("do not lie",)),
-    "documents": (("nunca lleve ni muestre papeles falsos",), ("never carry or show false papers",)),
+    "documents": (("nunca lleve ni muestre papeles falsos",),
+                  ("never carry or show false papers",)),
     "red-card": (("no abra", "no se resista"), ("do not open", "do not resist")),
     "witness": (("distancia segura", "no se meta"), ("safe distance", "do not interfere")),
     "sensitive-locations": (("silencio", "no se resista", "no firme"),
@@ -106,8 +107,8 @@ KYR_SAFETY_FIRST: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "citizens": (("silencio",), ("silent",)),
     "registration": (("abogado", "antes de registrarse"), ("lawyer", "before you register")),
 }
-KYR_NEW_TOPICS = ("court-checkins", "bond", "sensitive-locations", "school", "registration", "287g",
-                  "documents")
+KYR_NEW_TOPICS = ("court-checkins", "bond", "sensitive-locations", "school", "registration",
+                  "287g", "documents")
 
 
 def _kyr_parts_and_paragraph_places(locale: str) -> dict[str, tuple[list[str], list[int]]]:
