@@ -19,8 +19,8 @@ from bot.search import TopicIndex
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = default_content_dir()
 TOPICS = ["silence", "door", "at-home", "in-public", "car-checkpoints", "287g", "work", "detained",
-          "bond", "court-checkins", "no-false-docs", "documents", "red-card", "witness",
-          "sensitive-locations", "family-plan", "school", "find-detained", "notario",
+          "bond", "court", "no-false-docs", "documents", "red-card", "witness",
+          "sensitive-places", "family-plan", "school", "find-detained", "notario",
           "constitution", "citizens", "daca-tps", "registration"]
 TODAY = dt.date(2026, 12, 1)
 
@@ -91,7 +91,7 @@ KYR_SAFETY_FIRST: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "work": (("no corra", "silencio", "no firme"), ("do not run", "silent", "do not sign")),
     "detained": (("silencio", "no firme"), ("silent", "do not sign")),
     "bond": (("nunca pague", "no firme"), ("never pay", "do not sign")),
-    "court-checkins": (("nunca falte", "plan", "silencio", "no firme"),
+    "court": (("nunca falte", "plan", "silencio", "no firme"),
                        ("never miss", "plan", "silent", "do not sign")),
     "silence": (("guardar silencio",), ("remain silent",)),
     "no-false-docs": (("no mienta",), ("do not lie",)),
@@ -99,7 +99,7 @@ KYR_SAFETY_FIRST: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                   ("never carry or show false papers",)),
     "red-card": (("no abra", "no se resista"), ("do not open", "do not resist")),
     "witness": (("distancia segura", "no se meta"), ("safe distance", "do not interfere")),
-    "sensitive-locations": (("silencio", "no se resista", "no firme"),
+    "sensitive-places": (("silencio", "no se resista", "no firme"),
                             ("silent", "do not resist", "do not sign")),
     "notario": (("nunca firme",), ("never sign",)),
     "constitution": (("silencio", "no se resista", "no firme"),
@@ -107,7 +107,7 @@ KYR_SAFETY_FIRST: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "citizens": (("silencio",), ("silent",)),
     "registration": (("abogado", "antes de registrarse"), ("lawyer", "before you register")),
 }
-KYR_NEW_TOPICS = ("court-checkins", "bond", "sensitive-locations", "school", "registration",
+KYR_NEW_TOPICS = ("court", "bond", "sensitive-places", "school", "registration",
                   "287g", "documents")
 
 
@@ -118,9 +118,10 @@ def _kyr_parts_and_paragraph_places(locale: str) -> dict[str, tuple[list[str], l
     out = {}
     for page in content.pages(locale):
         parts = content.render(page, t)
-        paragraphs = [p for p in content.fill(page.body, t).split("\n\n") if p.strip()]
-        places = [next(i for i, part in enumerate(parts) if para.strip() in part)
-                  for para in paragraphs]
+        # Each paragraph is known by its text up to its first placeholder.
+        heads = [p.split("{")[0].strip()[:60] for p in page.body.split("\n\n")]
+        places = [next(i for i, part in enumerate(parts) if head in part)
+                  for head in heads if head]
         out[page.slug] = (parts, places)
     return out
 
@@ -238,7 +239,7 @@ BROKEN = {
     # Paging cuts any body to size, so only what it cannot cut (the title line repeated on
     # every part) can overflow.
     "part too long": (lambda r: _edit(r / "kyr_en" / "work.md", 'title = "',
-                                      'title = "' + "Very long title " * 20), "over the 1024"),
+                                      'title = "' + "Very long title " * 40), "over the 1024"),
 }
 
 
