@@ -12,7 +12,7 @@ from handlers.paging import Page, paged_menu
 
 router = Router("kyr")
 
-TOPICS_PER_PAGE = 8
+TOPICS_PER_PAGE = 7  # seven topics + More + Previous + Menu = the 10-button limit
 
 
 def topics_menu(ctx: Context, page: int = 0) -> tuple[str, Menu]:
@@ -26,7 +26,7 @@ def topics_menu(ctx: Context, page: int = 0) -> tuple[str, Menu]:
 
 @router.button("kyr:list")
 async def list_topics(ctx: Context, msg: Incoming) -> list[Reply] | None:
-    """Shows the list of topics (in pages of eight)."""
+    """Shows the list of topics (in pages of seven)."""
     if ctx.arg and not ctx.arg.isdigit():
         return None
     text, menu = topics_menu(ctx, int(ctx.arg or 0))

@@ -18,10 +18,11 @@ from bot.search import TopicIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = default_content_dir()
-TOPICS = ["silence", "door", "at-home", "in-public", "car-checkpoints", "work", "detained",
-          "no-false-docs", "red-card", "witness", "family-plan", "find-detained", "notario",
-          "constitution", "citizens", "daca-tps"]
-TODAY = dt.date(2026, 11, 24)
+TOPICS = ["silence", "door", "at-home", "in-public", "car-checkpoints", "287g", "work", "detained",
+          "bond", "court", "no-false-docs", "documents", "red-card", "witness",
+          "sensitive-places", "family-plan", "school", "find-detained", "notario",
+          "constitution", "citizens", "daca-tps", "registration"]
+TODAY = dt.date(2026, 12, 1)
 
 
 REAL = ResourcesConfig(hotline="(828) 012-3400", crisis_line="(828) 012-3401",
@@ -35,7 +36,7 @@ def test_shipped_content_passes_the_check() -> None:
     assert report.warnings == []
 
 
-def test_all_sixteen_topics_resources_and_right_now_in_both_languages() -> None:
+def test_all_topics_resources_and_right_now_in_both_languages() -> None:
     content = Content.load(CONTENT, ResourcesConfig())
     for locale in ("es", "en"):
         assert [p.slug for p in content.topics(locale)] == TOPICS
@@ -75,6 +76,119 @@ def test_every_rendered_part_fits_and_carries_the_footer(locale: str) -> None:
         assert f"(828) 555-0100 {t('(example number)')}" in joined
         assert t("This is not legal advice.") in parts[-1]
         assert "https://" not in parts[-1] or "https://" in page.body, page.slug
+
+
+# --- safety first, whole pages, same shape in both languages (issue 15) ----------------------
+
+# The advice that prevents harm, per page and language: it must be in the first message a person
+# gets (the first part as paged for the smallest channel), never behind "More".
+KYR_SAFETY_FIRST: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "right-now": (("no abra", "no se resista", "silencio", "no firme"),
+                  ("do not open", "do not resist", "silent", "do not sign")),
+    "door": (("no abra", "no se resista", "silencio", "no firme", "firmó un juez"),
+             ("do not open", "do not resist", "silent", "do not sign", "judge signed")),
+    "at-home": (("no abra", "no se resista", "silencio", "no firme"),
+                ("do not open", "do not resist", "silent", "do not sign")),
+    "in-public": (("no corra", "no se resista", "silencio", "no firme"),
+                  ("do not run", "resist", "silent", "do not sign")),
+    "car-checkpoints": (("no corra ni se resista", "silencio", "no firme", "papeles falsos"),
+                        ("do not run or resist", "silent", "do not sign", "false papers")),
+    "287g": (("silencio", "no mienta", "no firme"), ("silent", "do not lie", "do not sign")),
+    "work": (("no corra", "silencio", "no firme"), ("do not run", "silent", "do not sign")),
+    "detained": (("silencio", "no firme"), ("silent", "do not sign")),
+    "bond": (("nunca pague", "no firme"), ("never pay", "do not sign")),
+    "court": (("nunca falte", "plan", "silencio", "no firme"),
+                       ("never miss", "plan", "silent", "do not sign")),
+    "silence": (("guardar silencio",), ("remain silent",)),
+    "no-false-docs": (("no mienta",), ("do not lie",)),
+    "documents": (("nunca lleve ni muestre papeles falsos",),
+                  ("never carry or show false papers",)),
+    "red-card": (("no abra", "no se resista"), ("do not open", "do not resist")),
+    "witness": (("distancia segura", "no se meta"), ("safe distance", "do not interfere")),
+    "sensitive-places": (("silencio", "no se resista", "no firme"),
+                            ("silent", "do not resist", "do not sign")),
+    "notario": (("nunca firme",), ("never sign",)),
+    "constitution": (("silencio", "no se resista", "no firme"),
+                     ("silent", "do not resist", "do not sign")),
+    "citizens": (("silencio",), ("silent",)),
+    "registration": (("abogado", "antes de registrarse"), ("lawyer", "before you register")),
+}
+KYR_NEW_TOPICS = ("court", "bond", "sensitive-places", "school", "registration",
+                  "287g", "documents")
+
+
+def _kyr_parts_and_paragraph_places(locale: str) -> dict[str, tuple[list[str], list[int]]]:
+    """Each page's rendered parts, and for each body paragraph the index of the part holding it."""
+    content = Content.load(CONTENT, ResourcesConfig())
+    t = I18n().translator(locale)
+    out = {}
+    for page in content.pages(locale):
+        parts = content.render(page, t)
+        # Each paragraph is known by its text up to its first placeholder.
+        heads = [p.split("{")[0].strip()[:60] for p in page.body.split("\n\n")]
+        places = [next(i for i, part in enumerate(parts) if head in part)
+                  for head in heads if head]
+        out[page.slug] = (parts, places)
+    return out
+
+
+@pytest.mark.parametrize("locale", ["es", "en"])
+def test_kyr_safety_advice_is_in_the_first_part(locale: str) -> None:
+    pages = _kyr_parts_and_paragraph_places(locale)
+    assert set(KYR_SAFETY_FIRST) <= set(pages)
+    for slug, phrases in KYR_SAFETY_FIRST.items():
+        first = pages[slug][0][0].lower()
+        for phrase in phrases[0 if locale == "es" else 1]:
+            assert phrase in first, f"{slug} ({locale}): {phrase!r} is not in the first part"
+
+
+@pytest.mark.parametrize("locale", ["es", "en"])
+def test_kyr_last_part_is_never_only_the_footer(locale: str) -> None:
+    for slug, (parts, places) in _kyr_parts_and_paragraph_places(locale).items():
+        # The page's last paragraph (what to do next) travels with the footer.
+        assert places[-1] == len(parts) - 1, f"{slug} ({locale}): last part is only the footer"
+
+
+def test_kyr_both_languages_split_the_same_way() -> None:
+    es, en = _kyr_parts_and_paragraph_places("es"), _kyr_parts_and_paragraph_places("en")
+    assert set(es) == set(en)
+    for slug in es:
+        assert len(es[slug][0]) == len(en[slug][0]), slug
+        assert es[slug][1] == en[slug][1], slug
+
+
+def test_kyr_most_pages_fit_one_message() -> None:
+    for locale in ("es", "en"):
+        pages = _kyr_parts_and_paragraph_places(locale)
+        long_pages = sorted(slug for slug, (parts, _) in pages.items() if len(parts) > 1)
+        # The door page (how to read a warrant, the 2025 memo) and the car page (checkpoints,
+        # the jail laws) need a second message; every other page is one message.
+        assert long_pages == ["car-checkpoints", "door"], (locale, long_pages)
+
+
+def test_kyr_pages_never_state_a_phone_number_or_hours_of_their_own() -> None:
+    # The hotline and its hours come from config; a page that typed them would show a stale or
+    # sample number as real.
+    content = Content.load(CONTENT, ResourcesConfig())
+    for locale in ("es", "en"):
+        for page in content.pages(locale):
+            body = page.body.lower()
+            for bad in ("555", "24/7", "24 horas", "24 hours", "a cualquier hora", "any time"):
+                assert bad not in body, f"{page.path}: {bad!r}"
+            assert "{hotline}" in page.body, page.path
+
+
+def test_kyr_new_topics_are_dated_sourced_searchable_and_pending_review() -> None:
+    content = Content.load(CONTENT, ResourcesConfig())
+    for slug in KYR_NEW_TOPICS:
+        for locale in ("es", "en"):
+            page = content.page(locale, slug)
+            assert page is not None, (slug, locale)
+            assert page.reviewer == "pending legal review"
+            assert page.reviewed >= dt.date(2026, 12, 1)
+            assert page.sources and all(s.url.startswith("https://") for s in page.sources)
+            assert len(page.keywords) >= 8, (slug, locale)
+        assert slug in [p.slug for p in content.topics("es")]
 
 
 def test_resources_come_from_config() -> None:
@@ -131,7 +245,7 @@ BROKEN = {
     # Paging cuts any body to size, so only what it cannot cut (the title line repeated on
     # every part) can overflow.
     "part too long": (lambda r: _edit(r / "kyr_en" / "work.md", 'title = "',
-                                      'title = "' + "Very long title " * 20), "over the 1024"),
+                                      'title = "' + "Very long title " * 40), "over the 1024"),
 }
 
 

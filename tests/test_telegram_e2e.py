@@ -32,7 +32,7 @@ async def test_start_spanish_topic_paging_back_and_menu(tmp_path: Path,
 
         [topics] = await ana.choose("Conozca sus derechos")
         assert (topics.method, topics.message_id) == ("editMessageText", welcome.message_id)
-        assert topics.text.startswith("Conozca sus derechos (1/2)")
+        assert topics.text.startswith("Conozca sus derechos (1/4)")
         assert "kyr:topic:door" in topics.data
 
         # Telegram shows a whole page in one message; its sources are behind a button.
@@ -65,7 +65,7 @@ async def test_english_speaker_gets_english_first_and_english_pages(tmp_path: Pa
         [menu] = await bob.choose("English")
         assert "Done: I will write to you in English." in menu.text
         [topics] = await bob.choose("Know your rights")
-        assert topics.text.startswith("Know your rights (1/2)\n\nChoose a topic:")
+        assert topics.text.startswith("Know your rights (1/4)\n\nChoose a topic:")
         [page] = await bob.press("kyr:topic:silence")
         assert page.method == "sendMessage" and "More" not in page.labels
         assert page.text.startswith("Right to remain silent\n\n")

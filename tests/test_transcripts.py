@@ -105,7 +105,7 @@ async def test_long_page_is_paged_with_more_button(harness: Harness) -> None:
     # The footer arrives at the end: hotline, review date and the disclaimer.
     assert "Esto no es asesoría legal." in parts[-1].text
     assert "(828) 555-0100" in "\n".join(p.text for p in parts)
-    assert "Revisado el 2026-11-24" in "\n".join(p.text for p in parts)
+    assert "Revisado el 2026-12-01" in "\n".join(p.text for p in parts)
 
 
 async def test_topic_list_is_paged_within_ten_buttons(harness: Harness) -> None:
@@ -119,7 +119,7 @@ async def test_topic_list_is_paged_within_ten_buttons(harness: Harness) -> None:
         if "More topics" not in ana.labels():
             break
         await ana.choose("More topics")
-    assert len(seen) == len(harness.app.content.topics("en")) == 16
+    assert len(seen) == len(harness.app.content.topics("en")) == 23
 
 
 async def test_unknown_text_gets_a_kind_answer_and_the_menu(harness: Harness) -> None:
