@@ -27,6 +27,7 @@ from alerts.models import (
     Vehicles,
     Vote,
 )
+from alerts.moderators import Roster
 from alerts.regions import Regions
 from bot.clock import coarse_hour
 from bot.config import Config
@@ -65,6 +66,7 @@ class ReportService:
         self.regions = regions
         self.limiter = ReportLimiter(config.reports.max_per_person_per_hour)
         self.flood = FloodBreaker(config.reports.flood_reports_per_hour)
+        self.roster = Roster(config, privacy)
 
     # -- intake ----------------------------------------------------------------------------
 

@@ -95,14 +95,15 @@ class App:
         await self.db.close()
 
     def role_for(self, channel: str, actor: str) -> str:
-        """"verifier", "publisher" or "admin" for the ids the config lists, else "person".
+        """"verifier", "publisher" or "admin" for the people the config lists, else "person".
 
-        Ids are compared by person key, so a WhatsApp number matches however it is written."""
-        key = person_key(Address(channel, actor))
-        for moderator, role in moderators.roles_on(self.config, channel).items():
-            if person_key(Address(channel, moderator)) == key:
-                return role.value
-        return "person"
+        Ids are normalised, so a WhatsApp number matches however it is written."""
+        return self.reports.roster.role(Address(channel, actor)).value
+
+    def moderator_key(self, address: Address) -> str | None:
+        """The person key of the moderator at `address` (the same on every channel they use);
+        None for anyone else. Votes and confirmations are keyed by it (alerts/moderators.py)."""
+        return self.reports.roster.person(address)
 
     def pid_for(self, address: Address) -> str:
         return self.privacy.pseudonym(address.channel, person_key(address))

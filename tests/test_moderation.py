@@ -269,13 +269,17 @@ def test_the_room_is_the_telegram_group_or_each_moderator(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     config = parse({"channels": {
-        "console": {"moderators": ["mod1", "mod2"]},
-        "telegram": {"enabled": True, "moderators_chat_id": "-100123", "moderators": ["7"]},
-        "whatsapp": {"enabled": False, "moderators": ["15550001"]},
-    }})
+        "telegram": {"enabled": True, "moderators_chat_id": "-100123"},
+        "whatsapp": {"enabled": False},
+    }, "moderators": [
+        {"name": "a", "role": "admin", "console": "mod1", "telegram": "7"},
+        {"name": "b", "role": "publisher", "console": "mod2", "whatsapp": "+1 828 555 0001"},
+        {"name": "c", "role": "verifier", "whatsapp": "18285550002"},
+    ]})
     assert moderators.room(config) == [Address("console", "mod1"), Address("console", "mod2"),
                                        Address("telegram", "-100123")]
-    assert moderators.count(config) == 3
+    # c moderates only on WhatsApp, which is off.
+    assert moderators.count(config) == 2
 
 
 def test_bad_roles_are_config_errors() -> None:
