@@ -86,3 +86,32 @@ class FloodBreaker:
 
     def __len__(self) -> int:
         return len(self._times)
+
+
+class RefusalLimiter:
+    """How many refusals the audit log records: the first few per actor and hour, and a cap on
+    all of them together; the rest are counted and the count goes in the next recorded one."""
+
+    def __init__(self, per_actor: int = 3, per_hour: int = 30) -> None:
+        self.per_actor = per_actor
+        self.per_hour = per_hour
+        self._hour: int | None = None
+        self._by_actor: dict[str, int] = {}
+        self._total = 0
+        self.skipped = 0
+
+    def check(self, actor: str, now: float) -> tuple[bool, int]:
+        """(record this one?, refusals left out since the last recorded one)."""
+        hour = int(now // HOUR)
+        if hour != self._hour:
+            self._hour, self._by_actor, self._total = hour, {}, 0
+        seen = self._by_actor.get(actor, 0)
+        if seen >= self.per_actor or self._total >= self.per_hour:
+            if seen < self.per_actor:
+                self._by_actor[actor] = seen + 1
+            self.skipped += 1
+            return False, 0
+        self._by_actor[actor] = seen + 1
+        self._total += 1
+        skipped, self.skipped = self.skipped, 0
+        return True, skipped

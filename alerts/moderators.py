@@ -10,6 +10,7 @@ vote, and the key in the database says nothing about who it is.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from alerts.models import Role
 from bot.channels import whatsapp_ids
@@ -18,6 +19,10 @@ from bot.config import Config, Moderator
 from bot.config_people import normalise_id
 from bot.messages import Address
 from bot.privacy import Privacy
+from bot.store import users as user_store
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 def _ids_of(address: Address) -> list[str]:
@@ -101,3 +106,20 @@ def count(config: Config) -> int:
     enabled = {spec.name for spec in dataclasses.fields(config.channels)
                if getattr(getattr(config.channels, spec.name), "enabled", False)}
     return sum(1 for person in config.moderators if enabled & set(person.ids()))
+
+
+async def tell_room(app: App, message: str, **kwargs: object) -> int:
+    """Sends a message (an N_ string) to every moderator, each in their language, from a job
+    (no conversation to answer); returns how many sends succeeded."""
+    from bot.messages import Reply
+
+    sent = 0
+    for address in room(app.config):
+        group = getattr(getattr(app.config.channels, address.channel, None),
+                        "moderators_chat_id", "")
+        locale = None if group and str(group) == address.chat_id else \
+            await user_store.locale_of(app.db, app.pid_for(address))
+        t = app.i18n.translator(locale or app.config.bot.default_locale)
+        result = await app.send(address, Reply(t(message, **kwargs)))
+        sent += result.ok
+    return sent

@@ -185,6 +185,7 @@ class Scheduler:
             replace_existing=True)
         add(self._drain, IntervalTrigger(seconds=30), id="drain-safety-net",
             replace_existing=True)
+        add(self._hourly, IntervalTrigger(hours=1), id="audit-head", replace_existing=True)
         purge = getattr(self.app, "purge", None)
         if callable(purge):
             add(purge, IntervalTrigger(hours=1), id="retention-purge", replace_existing=True)
@@ -193,10 +194,16 @@ class Scheduler:
         self.register()
         self.scheduler.start()
         await catch_up(self.app)
+        await self._hourly()
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def _hourly(self) -> None:
+        from alerts.audit_head import post_head
+
+        await post_head(self.app)
 
     async def _digest(self) -> None:
         await run_digest(self.app)

@@ -12,6 +12,7 @@ from typing import Any
 
 from alerts import moderators
 from alerts.audit import AuditLog
+from alerts.audit_head import HEAD_FILE
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
@@ -73,8 +74,9 @@ class App:
         clock = clock or SystemClock()
         db = await Database.open(data_dir / DB_FILE)
         sealer = privacy.Privacy(keys)
-        audit = AuditLog(db, sealer)
+        audit = AuditLog(db, sealer, config.keys_path.parent / HEAD_FILE)
         try:
+            await audit.ensure_head()
             await purge(db, audit, config, clock.now())
         except BaseException:
             await db.close()
