@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.i18n import fold
-from bot.messages import Incoming, Reply
+from bot.i18n import N_, fold
+from bot.messages import Incoming, Reply, foreign_digits
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -116,6 +116,9 @@ class Dispatcher:
         return {name for r in self.routers for name in r.commands}
 
     async def dispatch(self, ctx: Context, msg: Incoming) -> list[Reply]:
+        odd = _odd_digits(ctx, msg)
+        if odd is not None:
+            return odd
         for stage in (self._command, self._step, self._button, self._keyword, self._fallback):
             result = await stage(ctx, msg)
             if result is not None:
@@ -195,3 +198,15 @@ class Dispatcher:
                 if result is not None:
                     return result
         return None
+
+
+def _odd_digits(ctx: Context, msg: Incoming) -> list[Reply] | None:
+    """Ids are ASCII: button data or a command's first words with other digits ("²") get a
+    kind answer here, before any handler, so nothing crashes and the session (a report being
+    written) is left as it was."""
+    if msg.button_id is not None and not msg.button_id.isascii():
+        return [Reply(ctx.t(N_("That option is no longer available.")))]
+    if msg.command is not None and foreign_digits(" ".join(msg.args.split()[:2])):
+        return [Reply(ctx.t(N_("Please write numbers with the digits 0 to 9, for example "
+                               "/verify 12.")))]
+    return None
