@@ -42,6 +42,7 @@ class Roster:
         self._by_id: dict[tuple[str, str], Moderator] = {}
         self._keys: dict[str, str] = {}
         self._by_pid: dict[str, str] = {}
+        self._privacy = privacy
         for person in config.moderators:
             key = privacy.mac("moderator", person.name.casefold())
             self._keys[person.name] = key
@@ -54,6 +55,10 @@ class Roster:
         for actor in _ids_of(address):
             found = self._by_id.get((address.channel, actor))
             if found is not None:
+                # The chat may be spelled differently from the config (a WhatsApp chat with a
+                # wa_id and a BSUID): remember its pseudonym too, for person_of.
+                pid = self._privacy.pseudonym(address.channel, person_key(address))
+                self._by_pid.setdefault(pid, self._keys[found.name])
                 return found
         return None
 

@@ -107,6 +107,10 @@ class App:
         None for anyone else. Votes and confirmations are keyed by it (alerts/moderators.py)."""
         return self.reports.roster.person(address)
 
+    def moderator_key_of(self, pid: str) -> str | None:
+        """The same person key from a user pseudonym (`ctx.user.pid`); None for non-moderators."""
+        return self.reports.roster.person_of(pid)
+
     def pid_for(self, address: Address) -> str:
         return self.privacy.pseudonym(address.channel, person_key(address))
 

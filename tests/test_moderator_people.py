@@ -18,6 +18,9 @@ from tests.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
 
+NAME = "Anastasia-canary-5c1f"
+
+
 def problems_of(data: dict[str, object]) -> str:
     with pytest.raises(ConfigError) as info:
         parse(data)
@@ -126,7 +129,7 @@ def test_old_format_on_one_channel_is_migrated() -> None:
 
 async def test_one_person_on_two_channels_confirms_once(tmp_path: Path) -> None:
     config = make_config(tmp_path, moderators=[
-        {"name": "Ana", "role": "verifier", "console": "mod1", "telegram": "7"},
+        {"name": NAME, "role": "verifier", "console": "mod1", "telegram": "7"},
         {"name": "Beto", "role": "verifier", "console": "mod2"},
     ])
     async with Harness.open(tmp_path, config, channels=("console", "telegram")) as harness:
@@ -143,10 +146,50 @@ async def test_one_person_on_two_channels_confirms_once(tmp_path: Path) -> None:
         assert report is not None and report.status is Status.PENDING
         key = harness.app.moderator_key(on_telegram.address)
         assert key is not None and key == harness.app.moderator_key(mod1.address)
-        assert "Ana" not in key and len(key) == 64
+        assert NAME not in key and len(key) == 64
         rows = await harness.app.db.fetchall("SELECT moderator FROM verifications")
         assert [r[0] for r in rows] == [key]
         # A different person completes it.
         await mod2.press(f"mod:ok:{number}")
         report = await harness.app.reports.report(number)
         assert report is not None and report.status is Status.VERIFIED
+    # The configured name is never stored: not in the database, nor beside the keys.
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert NAME.encode() not in path.read_bytes(), path
+
+
+def test_a_whatsapp_chat_with_two_ids_is_the_configured_person() -> None:
+    from alerts.moderators import Roster
+    from bot.channels import whatsapp_ids
+    from bot.channels.base import person_key
+    from bot.privacy import Privacy, generate_keys
+
+    config = parse({"moderators": [{"name": "B", "role": "verifier",
+                                    "whatsapp": "US.13491208655302741918"}]})
+    privacy = Privacy(generate_keys())
+    roster = Roster(config, privacy)
+    chat = Address("whatsapp", whatsapp_ids.encode("16505551234", "US.13491208655302741918"))
+    pid = privacy.pseudonym("whatsapp", person_key(chat))     # made from the wa_id
+    assert roster.role(chat) is Role.VERIFIER
+    assert roster.person_of(pid) is not None and roster.person_of(pid) == roster.person(chat)
+    assert roster.person(Address("whatsapp", "16505551234")) is None
+
+
+async def test_the_documented_whatsapp_admin_through_compa_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 3 end to end: "+1 (828) 555-0001" in the list and 18285550001 = "admin" in the
+    roles are one person, an admin, who gets the moderators' answers, once."""
+    from tests.whatsapp_support import whatsapp_env
+
+    async with whatsapp_env(tmp_path, monkeypatch,
+                            whatsapp={"moderators": ["+1 (828) 555-0001"]},
+                            sections={"moderation": {"roles": {
+                                "whatsapp": {"18285550001": "admin"}}}}) as env:
+        assert [a for a in moderators.room(env.app.config) if a.channel == "whatsapp"] == \
+            [Address("whatsapp", "18285550001")]
+        admin = env.person("18285550001", None, "Admin")
+        (answer,) = await admin.says("/pendientes")
+        assert "No hay reportes esperando" in answer.text, answer.text
+        row = await env.app.db.fetchone("SELECT role FROM users")
+        assert row is not None and row[0] == "admin"
