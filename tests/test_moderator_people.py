@@ -17,7 +17,6 @@ from bot.messages import Address
 from tests.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
-
 NAME = "Anastasia-canary-5c1f"
 
 
@@ -154,9 +153,11 @@ async def test_one_person_on_two_channels_confirms_once(tmp_path: Path) -> None:
         report = await harness.app.reports.report(number)
         assert report is not None and report.status is Status.VERIFIED
     # The configured name is never stored: not in the database, nor beside the keys.
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            assert NAME.encode() not in path.read_bytes(), path
+    assert not _files_holding(tmp_path, NAME.encode())
+
+
+def _files_holding(folder: Path, needle: bytes) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
 
 
 def test_a_whatsapp_chat_with_two_ids_is_the_configured_person() -> None:
