@@ -79,8 +79,8 @@ class AuditLog:
             if skipped:
                 subject += f" (+{skipped} refusals not recorded)"
         at = int(now // 60 * 60)
-        head = self._current_head()
         async with self.db.write() as conn:
+            head = self._current_head()
             last = await store.last(conn)
             if last is None:
                 anchor = await store.anchor(conn)
@@ -90,8 +90,10 @@ class AuditLog:
             await store.insert(conn, entry_id, at, actor, action, subject, prev, entry_hash)
             follows = self.head is None or await _reaches(conn, head, Head(*last))
         if self.head is not None and follows and not self._head_stuck:
-            self._head = Head(entry_id, entry_hash)
-            self.head.write(self._head)
+            # Two appends may finish out of order: the head only moves forward.
+            if self._head is None or entry_id > self._head.id:
+                self._head = Head(entry_id, entry_hash)
+                self.head.write(self._head)
         elif self.head is not None and not self._head_stuck:
             self._head_stuck = True
             log.error("audit: the log no longer reaches its head (entries were removed from "

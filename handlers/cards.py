@@ -62,7 +62,7 @@ def _status_line(ctx: Context, t: Translate, incident: Incident) -> str:
     if not status.is_open:
         line = t("Closed: {status}.", status=t(STATUS_LABELS[status]))
         notes = [v.note for v in incident.votes if v.note and v.decision is not Decision.CONFIRM]
-        return line + (" " + t("Reason: {reason}", reason=notes[0]) if notes else "")
+        return line + (" " + t("Reason: {reason}", reason=untrusted(notes[0])) if notes else "")
     progress = t("Confirmed {done}/{required} by a volunteer", done=done, required=required) \
         if done == 1 else t("Confirmed {done}/{required}", done=done, required=required)
     return t("Status: {status}.", status=t(STATUS_LABELS[status])) + " " + progress
