@@ -14,6 +14,7 @@ from alerts.models import Role, Status
 from bot.config import ConfigError, parse
 from bot.config_people import normalise_id
 from bot.messages import Address
+from tests import canary
 from tests.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
@@ -128,7 +129,8 @@ def test_old_format_on_one_channel_is_migrated() -> None:
 
 async def test_one_person_on_two_channels_confirms_once(tmp_path: Path) -> None:
     config = make_config(tmp_path, moderators=[
-        {"name": NAME, "role": "verifier", "console": "mod1", "telegram": "7"},
+        {"name": NAME, "role": "verifier", "console": "mod1", "telegram": "7",
+         "whatsapp": "+1 " + canary.PHONE},
         {"name": "Beto", "role": "verifier", "console": "mod2"},
     ])
     async with Harness.open(tmp_path, config, channels=("console", "telegram")) as harness:
@@ -152,12 +154,13 @@ async def test_one_person_on_two_channels_confirms_once(tmp_path: Path) -> None:
         await mod2.press(f"mod:ok:{number}")
         report = await harness.app.reports.report(number)
         assert report is not None and report.status is Status.VERIFIED
-    # The configured name is never stored: not in the database, nor beside the keys.
-    assert not _files_holding(tmp_path, NAME.encode())
+    # The configured name and number are never stored: not in the database (verifications
+    # hold the keyed person key), nor in the audit head beside the keys.
+    assert canary.find_markers(_files(tmp_path), [NAME, canary.PHONE]) == []
 
 
-def _files_holding(folder: Path, needle: bytes) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.is_file() and needle in p.read_bytes()]
+def _files(folder: Path) -> dict[str, bytes]:
+    return canary.files_under(folder)
 
 
 def test_a_whatsapp_chat_with_two_ids_is_the_configured_person() -> None:
