@@ -27,6 +27,7 @@ from alerts.models import (
     Vehicles,
     Vote,
 )
+from alerts.moderators import Roster
 from alerts.regions import Regions
 from bot.clock import coarse_hour
 from bot.config import Config
@@ -49,7 +50,7 @@ class Submitted:
     report: Report
     incident: Incident | None  # None when held (no card is made)
     held: bool            # arrived during a flood: no card of its own
-    flood: bool | None    # True: the breaker just tripped; False: it just reset
+    flood: bool | None    # True: the region's breaker just tripped; False: it just reset
     linked: bool          # joined an incident that already had a card
 
 
@@ -65,6 +66,7 @@ class ReportService:
         self.regions = regions
         self.limiter = ReportLimiter(config.reports.max_per_person_per_hour)
         self.flood = FloodBreaker(config.reports.flood_reports_per_hour)
+        self.roster = Roster(config, privacy)
 
     # -- intake ----------------------------------------------------------------------------
 
@@ -82,8 +84,8 @@ class ReportService:
         kind, seen = Kind(draft.kind or ""), Seen(draft.seen or "")
         agents, vehicles = Agents(draft.agents or ""), Vehicles(draft.vehicles or "")
         self.limiter.record(pid, now)
-        change = self.flood.record(now)
-        status = Status.HELD if self.flood.tripped else Status.PENDING
+        change = self.flood.record(draft.region, now)
+        status = Status.HELD if self.flood.tripped(draft.region) else Status.PENDING
         window = self.config.reports.similar_window_minutes * 60
         async with self.db.write() as conn:
             incident = await store.open_incident_in(conn, draft.region, coarse_hour(now - window))
@@ -105,6 +107,20 @@ class ReportService:
         # thousand reports cost half a million reads.
         found = None if held else await self.incident(report_id)
         return Submitted(report, found, held, change, incident is not None)
+
+    async def release(self, regions: set[str] | None) -> list[tuple[int, str]]:
+        """A moderator releases the reports held in `regions` (None: everywhere): they become
+        pending, and those regions' breakers count afresh. Returns (incident, region) of each
+        report released."""
+        async with self.db.write() as conn:
+            released = await store.release_held(conn, None if regions is None
+                                                else sorted(regions))
+        self.flood.reset(self.flood.holding if regions is None else regions)
+        return released
+
+    async def held(self) -> list[tuple[str, int]]:
+        """(region, count) of the reports held now, most first."""
+        return await store.held_counts(self.db)
 
     # -- reading ---------------------------------------------------------------------------
 

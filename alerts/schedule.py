@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from alerts import outbox
+from alerts.flood import SUMMARY_EVERY_MINUTES, post_held_summary
 from alerts.status import AlertStatus, MessageType
 
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ class Scheduler:
             replace_existing=True)
         add(self._drain, IntervalTrigger(seconds=30), id="drain-safety-net",
             replace_existing=True)
+        add(self._hourly, IntervalTrigger(hours=1), id="audit-head", replace_existing=True)
+        add(self._held, IntervalTrigger(minutes=SUMMARY_EVERY_MINUTES), id="held-summary",
+            replace_existing=True)
         purge = getattr(self.app, "purge", None)
         if callable(purge):
             add(purge, IntervalTrigger(hours=1), id="retention-purge", replace_existing=True)
@@ -199,10 +203,19 @@ class Scheduler:
         self.register()
         self.scheduler.start()
         await catch_up(self.app)
+        await self._hourly()
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def _hourly(self) -> None:
+        from alerts.audit_head import post_head
+
+        await post_head(self.app)
+
+    async def _held(self) -> None:
+        await post_held_summary(self.app)
 
     async def _digest(self) -> None:
         await run_digest(self.app)

@@ -4,6 +4,9 @@ A report (its whole incident) is verified only when `verifications_required` dif
 moderators confirm it; one "false alarm" or "could not verify" closes it (when in doubt, no
 alert goes out). Each moderator decides once per incident: the table's primary key enforces it,
 inside the same transaction that counts the confirmations and closes the incident.
+
+Decisions are keyed by the *person* (alerts/moderators.Roster), not by the chat: someone listed
+on Telegram and WhatsApp who confirms on both has confirmed once.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"    # this moderator already decided on this incident
     CLOSED = "closed"          # the incident was already decided
     NOT_FOUND = "not_found"
+    NOT_MODERATOR = "not_moderator"  # the pseudonym is no configured person's
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,13 @@ class Result:
     notices: tuple[Notice, ...] = ()
 
 
-async def decide(reports: ReportService, moderator: str, report_id: int, decision: Decision,
+async def decide(reports: ReportService, pid: str, report_id: int, decision: Decision,
                  now: float, note: str = "") -> Result:
-    """Records `moderator`'s decision on the incident that report `report_id` belongs to."""
+    """Records the decision of the moderator whose pseudonym is `pid` (on any channel) on the
+    incident that report `report_id` belongs to."""
+    moderator = reports.roster.person_of(pid)
+    if moderator is None:
+        return Result(Outcome.NOT_MODERATOR)
     found = await reports.incident(report_id)
     if found is None:
         return Result(Outcome.NOT_FOUND)

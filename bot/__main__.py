@@ -80,6 +80,7 @@ async def _db(args: argparse.Namespace) -> int:
 
 async def _audit(args: argparse.Namespace) -> int:
     from alerts.audit import AuditLog
+    from alerts.audit_head import HEAD_FILE
     from bot.app import DB_FILE
     from bot.privacy import KeyError_, Privacy, load_keys
     from bot.store import Database, DatabaseTooNew
@@ -101,13 +102,15 @@ async def _audit(args: argparse.Namespace) -> int:
         if await current_version(db.writer) < 2:
             print("audit chain: empty (the database has no audit log yet)")
             return 0
-        check = await AuditLog(db, Privacy(keys)).verify()
+        head = config.keys_path.parent / HEAD_FILE
+        check = await AuditLog(db, Privacy(keys), head).verify()
     finally:
         await db.close()
     if check.ok:
         print(f"audit chain: ok ({check.entries} entries)")
         return 0
-    print(f"audit chain: BROKEN at entry {check.broken_at}: {check.reason} "
+    where = f" at entry {check.broken_at}" if check.broken_at is not None else ""
+    print(f"audit chain: BROKEN{where}: {check.reason} "
           f"({check.entries} entries before it are intact)")
     return 1
 

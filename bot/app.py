@@ -12,6 +12,7 @@ from typing import Any
 
 from alerts import moderators
 from alerts.audit import AuditLog
+from alerts.audit_head import HEAD_FILE
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
@@ -85,8 +86,9 @@ class App:
         clock = clock or SystemClock()
         db = await Database.open(data_dir / DB_FILE)
         sealer = privacy.Privacy(keys)
-        audit = AuditLog(db, sealer)
+        audit = AuditLog(db, sealer, config.keys_path.parent / HEAD_FILE)
         try:
+            await audit.ensure_head()
             await purge(db, audit, config, clock.now())
         except BaseException:
             await db.close()
@@ -107,14 +109,19 @@ class App:
         await self.db.close()
 
     def role_for(self, channel: str, actor: str) -> str:
-        """"verifier", "publisher" or "admin" for the ids the config lists, else "person".
+        """"verifier", "publisher" or "admin" for the people the config lists, else "person".
 
-        Ids are compared by person key, so a WhatsApp number matches however it is written."""
-        key = person_key(Address(channel, actor))
-        for moderator, role in moderators.roles_on(self.config, channel).items():
-            if person_key(Address(channel, moderator)) == key:
-                return role.value
-        return "person"
+        Ids are normalised, so a WhatsApp number matches however it is written."""
+        return self.reports.roster.role(Address(channel, actor)).value
+
+    def moderator_key(self, address: Address) -> str | None:
+        """The person key of the moderator at `address` (the same on every channel they use);
+        None for anyone else. Votes and confirmations are keyed by it (alerts/moderators.py)."""
+        return self.reports.roster.person(address)
+
+    def moderator_key_of(self, pid: str) -> str | None:
+        """The same person key from a user pseudonym (`ctx.user.pid`); None for non-moderators."""
+        return self.reports.roster.person_of(pid)
 
     def pid_for(self, address: Address) -> str:
         return self.privacy.pseudonym(address.channel, person_key(address))

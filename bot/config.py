@@ -3,6 +3,10 @@
 Every problem (unknown keys, wrong types, missing secrets) is collected and reported together in
 one `ConfigError`, so an operator fixes the file once instead of once per restart. Secrets never
 live in the file: it names the environment variables that hold them.
+
+Split by domain: bot/config_tools.py (TOML → dataclasses, ConfigError, secret),
+bot/config_channels.py ([channels.*]), bot/config_people.py ([[moderators]]); everything is
+re-exported here, so `from bot.config import …` is the one import callers need.
 """
 
 from __future__ import annotations
@@ -11,20 +15,40 @@ import dataclasses
 import os
 import re
 import tomllib
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
+
+from bot.config_channels import (
+    TEMPLATE_PARAMETERS,
+    ChannelsConfig,
+    ConsoleConfig,
+    TelegramConfig,
+    WhatsAppConfig,
+    WhatsAppTemplate,
+    check_telegram,
+    check_whatsapp,
+)
+from bot.config_people import MODERATOR_ROLES, Moderator, resolve
+from bot.config_tools import ConfigError, build, secret
+
+__all__ = [
+    "MODERATOR_ROLES",
+    "TEMPLATE_PARAMETERS",
+    "ChannelsConfig",
+    "Config",
+    "ConfigError",
+    "ConsoleConfig",
+    "Moderator",
+    "TelegramConfig",
+    "WhatsAppConfig",
+    "WhatsAppTemplate",
+    "load",
+    "parse",
+    "secret",
+]
 
 DEFAULT_CONFIG_NAME = "config.toml"
-
-
-class ConfigError(Exception):
-    """Raised with every problem found, one per line."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 @dataclass(frozen=True)
@@ -67,61 +91,6 @@ class ResourcesConfig:
     def hours(self, locale: str) -> str:
         """The hotline's hours in `locale`, else in any language given, else ""."""
         return self.hotline_hours.get(locale) or next(iter(self.hotline_hours.values()), "")
-
-
-@dataclass(frozen=True)
-class ConsoleConfig:
-    enabled: bool = True
-    # The console is only reachable from this terminal, so by default two pretend moderators
-    # let a newcomer try the whole flow (see [moderation] roles: mod1 admin, mod2 publisher).
-    moderators: tuple[str, ...] = ("mod1", "mod2")
-
-
-@dataclass(frozen=True)
-class TelegramConfig:
-    enabled: bool = False
-    token_env: str = "TELEGRAM_BOT_TOKEN"
-    api_base_url: str = "https://api.telegram.org"
-    mode: str = "polling"
-    webhook_url: str = ""
-    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
-    moderators_chat_id: str = ""
-    moderators: tuple[str, ...] = ()
-
-
-# What can fill a WhatsApp template's {{1}}, {{2}}…: the message (on one line), or a resource.
-TEMPLATE_PARAMETERS = ("text", "org_name", "hotline")
-
-
-@dataclass(frozen=True)
-class WhatsAppTemplate:
-    """An approved message template, used outside the 24-hour window (alerts, digests)."""
-
-    name: str = ""
-    language: str = ""            # Meta's language code, e.g. "es", "es_MX", "en_US"
-    parameters: tuple[str, ...] = ("text",)
-
-
-@dataclass(frozen=True)
-class WhatsAppConfig:
-    enabled: bool = False
-    phone_number_id: str = ""
-    token_env: str = "WHATSAPP_TOKEN"
-    app_secret_env: str = "WHATSAPP_APP_SECRET"
-    verify_token_env: str = "WHATSAPP_VERIFY_TOKEN"
-    api_base_url: str = "https://graph.facebook.com"
-    webhook_path: str = "/whatsapp/webhook"
-    moderators: tuple[str, ...] = ()
-    # Locale ("es", "en") → template; a locale without one falls back to the default locale's.
-    templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
-    business_account_id: str = ""   # only for `compa doctor`'s template check
-
-
-@dataclass(frozen=True)
-class ChannelsConfig:
-    console: ConsoleConfig = field(default_factory=ConsoleConfig)
-    telegram: TelegramConfig = field(default_factory=TelegramConfig)
-    whatsapp: WhatsAppConfig = field(default_factory=WhatsAppConfig)
 
 
 @dataclass(frozen=True)
@@ -225,6 +194,9 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    # One entry per person (bot/config_people.py); filled from the old per-channel format when
+    # the file has no [[moderators]].
+    moderators: tuple[Moderator, ...] = ()
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -236,62 +208,6 @@ class Config:
     def keys_path(self) -> Path:
         path = Path(self.privacy.keys_file)
         return path if path.is_absolute() else self.data_dir / path
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _convert(value: Any, tp: Any, where: str, problems: list[str]) -> Any:
-    """Checks and converts one value against a type hint, collecting problems."""
-    origin = get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(value, dict):
-            problems.append(f"{where}: expected a table")
-            return tp()
-        return _build(tp, value, where, problems)
-    if origin in (Union, types.UnionType):
-        options = [a for a in get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _convert(value, options[0], where, problems)
-    if origin is tuple:
-        item_tp = get_args(tp)[0]
-        if not isinstance(value, list):
-            problems.append(f"{where}: expected a list")
-            return ()
-        return tuple(_convert(v, item_tp, f"{where}[{i}]", problems) for i, v in enumerate(value))
-    if origin is dict:
-        if not isinstance(value, dict):
-            problems.append(f"{where}: expected a table")
-            return {}
-        _key_tp, val_tp = get_args(tp)
-        return {str(k): _convert(v, val_tp, f"{where}.{k}", problems) for k, v in value.items()}
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if tp is str and isinstance(value, int) and not isinstance(value, bool):
-        # Ids (Telegram user ids, phone numbers) are opaque strings even when written bare.
-        return str(value)
-    if (tp is int and isinstance(value, bool)) or not isinstance(value, tp):
-        problems.append(f"{where}: expected {_type_name(tp)}, got {type(value).__name__}")
-        return None
-    return value
-
-
-def _build(cls: type[Any], data: dict[str, Any], where: str, problems: list[str]) -> Any:
-    hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init and f.name != "source"}
-    for key in data:
-        if key not in names:
-            problems.append(f"{where + '.' if where else ''}{key}: unknown key")
-    kwargs = {}
-    for name in names:
-        if name in data:
-            value = _convert(data[name], hints[name], f"{where + '.' if where else ''}{name}",
-                             problems)
-            if value is not None:
-                kwargs[name] = value
-    return cls(**kwargs)
 
 
 def _validate(cfg: Config, problems: list[str]) -> None:
@@ -308,15 +224,16 @@ def _validate(cfg: Config, problems: list[str]) -> None:
     except Exception:
         problems.append(f"bot.timezone: unknown time zone {cfg.bot.timezone!r}")
     _validate_alerts(cfg.alerts, problems)
+    check_telegram(cfg, problems)
+    check_whatsapp(cfg, problems)
     if not 0 <= cfg.web.port <= 65535:
         problems.append("web.port: must be 0-65535")
-    for extra in _VALIDATORS:
-        extra(cfg, problems)
+    _validate_reports(cfg, problems)
+    _check_examples(cfg, problems)
+    _validate_operations(cfg, problems)
 
 
 def _validate_alerts(alerts: AlertsConfig, problems: list[str]) -> None:
-    import re
-
     if alerts.expiry_hours <= 0:
         problems.append("alerts.expiry_hours: must be positive")
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", alerts.digest_time):
@@ -327,74 +244,6 @@ def _validate_alerts(alerts: AlertsConfig, problems: list[str]) -> None:
         if pace.rate_per_second <= 0 or pace.per_chat_seconds < 0 or pace.concurrency < 1:
             problems.append(f"alerts.pace.{name}: rate_per_second > 0, per_chat_seconds >= 0 "
                             "and concurrency >= 1")
-def _validate_whatsapp(cfg: Config, problems: list[str]) -> None:
-    """WhatsApp needs its ids and secrets: without the app secret webhooks cannot be trusted."""
-    wa = cfg.channels.whatsapp
-    for locale, template in wa.templates.items():
-        where = f"channels.whatsapp.templates.{locale}"
-        if locale not in ("es", "en"):
-            problems.append(f"{where}: the locale must be 'es' or 'en'")
-        if not template.name or not template.language:
-            problems.append(f"{where}: needs a name and a language")
-        for parameter in template.parameters:
-            if parameter not in TEMPLATE_PARAMETERS:
-                problems.append(f"{where}.parameters: unknown {parameter!r} "
-                                f"(one of {', '.join(TEMPLATE_PARAMETERS)})")
-    if not wa.webhook_path.startswith("/"):
-        problems.append("channels.whatsapp.webhook_path: must start with '/'")
-    if not wa.enabled:
-        return
-    if not wa.phone_number_id:
-        problems.append("channels.whatsapp.phone_number_id: required when WhatsApp is enabled")
-    if not wa.api_base_url.startswith(("http://", "https://")):
-        problems.append("channels.whatsapp.api_base_url: must be an http(s) URL")
-    for key in ("token_env", "app_secret_env", "verify_token_env"):
-        env_name = getattr(wa, key)
-        if secret(env_name) is None:
-            problems.append(f"channels.whatsapp.{key}: environment variable {env_name} "
-                            "is not set (WhatsApp cannot start without it)")
-
-
-_HTTP_URL = re.compile(r"^https?://[^/\s]+")
-
-
-def _check_telegram(cfg: Config, problems: list[str]) -> None:
-    """[channels.telegram]: shapes always; the token (and webhook needs) when enabled."""
-    tg = cfg.channels.telegram
-    where = "channels.telegram"
-    if tg.mode not in ("polling", "webhook"):
-        problems.append(f"{where}.mode: must be 'polling' or 'webhook'")
-    if not _HTTP_URL.match(tg.api_base_url):
-        problems.append(f"{where}.api_base_url: must be an http(s) URL")
-    if tg.moderators_chat_id and not re.fullmatch(r"-?\d+", tg.moderators_chat_id):
-        problems.append(f"{where}.moderators_chat_id: must be a numeric chat id (groups are "
-                        "negative)")
-    for i, user_id in enumerate(tg.moderators):
-        if not user_id.isdigit():
-            problems.append(f"{where}.moderators[{i}]: must be a numeric Telegram user id")
-    if not tg.enabled:
-        return
-    if secret(tg.token_env) is None:
-        problems.append(f"{where}.token_env: set the environment variable {tg.token_env} to "
-                        "the bot token from BotFather")
-    if tg.mode != "webhook":
-        return
-    if not _HTTP_URL.match(tg.webhook_url):
-        problems.append(f"{where}.webhook_url: webhook mode needs the public https:// address "
-                        "Telegram posts to")
-    hook_secret = secret(tg.webhook_secret_env)
-    if hook_secret is None:
-        problems.append(f"{where}.webhook_secret_env: set the environment variable "
-                        f"{tg.webhook_secret_env} to a random secret for webhook mode")
-    elif not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", hook_secret):
-        problems.append(f"{where}.webhook_secret_env: the secret in {tg.webhook_secret_env} "
-                        "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
-
-
-# Channel and feature modules register extra checks (e.g. a secret env var that must be set).
-_VALIDATORS: list[Any] = [_check_telegram, _validate_whatsapp]
-
-MODERATOR_ROLES = ("verifier", "publisher", "admin")
 
 
 def _validate_reports(cfg: Config, problems: list[str]) -> None:
@@ -413,18 +262,6 @@ def _validate_reports(cfg: Config, problems: list[str]) -> None:
     for where, value in positive.items():
         if value <= 0:
             problems.append(f"{where}: must be positive")
-    channels = {f.name for f in dataclasses.fields(ChannelsConfig)}
-    for channel, table in cfg.moderation.roles.items():
-        if channel not in channels:
-            problems.append(f"moderation.roles.{channel}: unknown channel "
-                            f"(one of {', '.join(sorted(channels))})")
-        for actor, role in table.items():
-            if role not in MODERATOR_ROLES:
-                problems.append(f"moderation.roles.{channel}.{actor}: role must be one of "
-                                f"{', '.join(MODERATOR_ROLES)}")
-
-
-_VALIDATORS.append(_validate_reports)
 
 
 def _check_examples(cfg: Config, problems: list[str]) -> None:
@@ -437,7 +274,6 @@ def _check_examples(cfg: Config, problems: list[str]) -> None:
     check_public_channels(cfg, problems)
 
 
-_VALIDATORS.append(_check_examples)
 
 def _validate_operations(cfg: Config, problems: list[str]) -> None:
     """[backup], [metrics] and the log format."""
@@ -457,16 +293,22 @@ def _validate_operations(cfg: Config, problems: list[str]) -> None:
         problems.append("metrics.port: must differ from web.port")
 
 
-_VALIDATORS.append(_validate_operations)
+
+
+def best_reading(data: dict[str, Any], source: str | None = None) -> tuple[Config, list[str]]:
+    """The Config a parsed TOML table describes, and every problem found in it. Wrongly typed
+    values fall back to defaults, so the semantic checks still run and the operator (or
+    `compa doctor`) sees every problem at once."""
+    problems: list[str] = []
+    cfg: Config = dataclasses.replace(build(Config, data, "", problems), source=source)
+    cfg = dataclasses.replace(cfg, moderators=resolve(cfg, data, problems))
+    _validate(cfg, problems)
+    return cfg, problems
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:
     """Builds a Config from a parsed TOML table, raising one ConfigError with every problem."""
-    problems: list[str] = []
-    cfg: Config = dataclasses.replace(_build(Config, data, "", problems), source=source)
-    # Wrongly typed values fell back to defaults above, so the semantic checks can still run
-    # and the operator sees every problem at once.
-    _validate(cfg, problems)
+    cfg, problems = best_reading(data, source)
     if problems:
         raise ConfigError(problems)
     return cfg
@@ -489,7 +331,3 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     return parse(data, str(p))
 
 
-def secret(env_name: str) -> str | None:
-    """A secret from the environment variable the config names; None when unset or empty."""
-    value = os.environ.get(env_name, "")
-    return value or None

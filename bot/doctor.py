@@ -47,7 +47,7 @@ class Findings:
 
 def _config(path: str | None, found: Findings) -> Config | None:
     """The config, or (when it has problems) the best reading of it, so the other checks run."""
-    from bot.config import _build, _validate
+    from bot.config import best_reading
 
     try:
         return load(path)
@@ -58,10 +58,7 @@ def _config(path: str | None, found: Findings) -> Config | None:
         data = tomllib.loads(Path(chosen).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return None
-    ignored: list[str] = []
-    cfg: Config = _build(Config, data, "", ignored)
-    _validate(cfg, ignored)
-    return cfg
+    return best_reading(data, chosen)[0]
 
 
 def placeholder_problems(cfg: Config) -> list[str]:

@@ -139,3 +139,19 @@ class SendResult:
     permanent: bool = False
     error: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+# Ids in commands and button data: ASCII digits only. "²" passes str.isdigit() and then makes
+# int() raise; "١٢" and "１２" are digits to int() too. None of them is an id we gave out.
+_ID = re.compile(r"#?([0-9]{1,12})")
+
+
+def parse_id(text: str) -> int | None:
+    """"12" or "#12" → 12; anything else (other digits, signs, 13+ digits) → None."""
+    match = _ID.fullmatch(text.strip())
+    return int(match.group(1)) if match else None
+
+
+def foreign_digits(text: str) -> bool:
+    """Whether `text` has digits other than 0-9 (superscripts, other scripts, full width)."""
+    return any(c.isdigit() and not ("0" <= c <= "9") for c in text)

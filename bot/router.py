@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from alerts.models import Role
-from bot.i18n import fold
-from bot.messages import Incoming, Menu, Reply
+from bot.i18n import N_, fold
+from bot.messages import Incoming, Menu, Reply, foreign_digits
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -150,6 +150,9 @@ class Dispatcher:
         self.home = home
 
     async def dispatch(self, ctx: Context, msg: Incoming) -> list[Reply]:
+        odd = _odd_digits(ctx, msg)
+        if odd is not None:
+            return odd
         for stage in (self._command, self._step, self._button, self._keyword, self._fallback):
             result = await stage(ctx, msg)
             if result is not None:
@@ -224,3 +227,15 @@ class Dispatcher:
 
     async def _fallback(self, ctx: Context, msg: Incoming) -> Result:
         return await self._first((f for r in self.routers for f in r.fallbacks), ctx, msg)
+
+
+def _odd_digits(ctx: Context, msg: Incoming) -> list[Reply] | None:
+    """Ids are ASCII: button data or a command's first words with other digits ("²") get a
+    kind answer here, before any handler, so nothing crashes and the session (a report being
+    written) is left as it was."""
+    if msg.button_id is not None and not msg.button_id.isascii():
+        return [Reply(ctx.t(N_("That option is no longer available.")))]
+    if msg.command is not None and foreign_digits(" ".join(msg.args.split()[:2])):
+        return [Reply(ctx.t(N_("Please write numbers with the digits 0 to 9, for example "
+                               "/verify 12.")))]
+    return None

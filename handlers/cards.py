@@ -2,6 +2,8 @@
 
 Each moderator gets the card in their own language; the Telegram moderators' group gets one in
 the default language. A card never names the moderators who decided, only how many did.
+The reporter's words are shown quoted, on one line, cleaned by bot/display.untrusted: they
+cannot pass for the bot's own lines, hide text, or carry a clickable link.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from alerts.models import (
     Status,
 )
 from bot.context import Context
+from bot.display import untrusted
 from bot.i18n import N_, Translate
 from bot.messages import Address, Button, Menu, Reply
 
@@ -58,7 +61,7 @@ def _status_line(ctx: Context, t: Translate, incident: Incident) -> str:
     if not status.is_open:
         line = t("Closed: {status}.", status=t(STATUS_LABELS[status]))
         notes = [v.note for v in incident.votes if v.note and v.decision is not Decision.CONFIRM]
-        return line + (" " + t("Reason: {reason}", reason=notes[0]) if notes else "")
+        return line + (" " + t("Reason: {reason}", reason=untrusted(notes[0])) if notes else "")
     progress = t("Confirmed {done}/{required} by a volunteer", done=done, required=required) \
         if done == 1 else t("Confirmed {done}/{required}", done=done, required=required)
     return t("Status: {status}.", status=t(STATUS_LABELS[status])) + " " + progress
@@ -75,7 +78,8 @@ def card_text(ctx: Context, locale: str, incident: Incident) -> str:
         "👥 " + t(AGENTS_LABELS[head.agents]) + " · 🚗 " + t(VEHICLES_LABELS[head.vehicles]),
     ]
     if head.details:
-        lines.append("📝 " + _clip(head.details, DETAILS_SHOWN))
+        lines.append("📝 " + t("Reporter's words: «{words}»",
+                              words=_clip(untrusted(head.details), DETAILS_SHOWN)))
     if head.has_photo:
         lines.append("📷 " + t("A photo is attached (its metadata was removed)."))
     others = incident.reports[1:]
@@ -92,7 +96,7 @@ def card_text(ctx: Context, locale: str, incident: Incident) -> str:
 def _linked_line(t: Translate, report: Report) -> str:
     line = f"  #{report.id} {t(KIND_LABELS[report.kind])} · {t(AGENTS_LABELS[report.agents])}"
     if report.details:
-        line += ": " + _clip(report.details, LINKED_DETAILS_SHOWN)
+        line += ": «" + _clip(untrusted(report.details), LINKED_DETAILS_SHOWN) + "»"
     return line
 
 

@@ -1,4 +1,5 @@
-"""The moderators' side: cards' buttons, /pendientes, /reporte N, /verificar N, /descartar N.
+"""The moderators' side: cards' buttons, /pendientes, /reporte N, /verificar N, /descartar N,
+/liberar REGIÓN (held reports).
 
 The router requires the verifier role: the dispatcher gives anyone else one and the same polite
 refusal and audits the attempt (bot/router.py). Every moderator action writes one audit entry.
@@ -6,11 +7,12 @@ refusal and audits the attempt (bot/router.py). Every moderator action writes on
 
 from __future__ import annotations
 
+from alerts.flood import held_line
 from alerts.models import KIND_LABELS, STATUS_LABELS, Decision, Incident, Role
 from alerts.verification import Outcome, decide
 from bot.context import Context
 from bot.i18n import N_
-from bot.messages import Button, Incoming, Menu, Reply
+from bot.messages import Button, Incoming, Menu, Reply, parse_id
 from bot.router import Access, Result, Router
 from handlers.alerting import draft_for_verified_report
 from handlers.cards import DECISION_ACTIONS, card_menu, card_replies, card_text
@@ -26,8 +28,7 @@ MAX_ID_DIGITS = 12
 
 
 def _number(text: str) -> int | None:
-    first = text.split(maxsplit=1)[0].lstrip("#") if text.strip() else ""
-    return int(first) if first.isdigit() and len(first) <= MAX_ID_DIGITS else None
+    return parse_id(text.split(maxsplit=1)[0]) if text.strip() else None
 
 
 @router.command("pendientes", "pending")
@@ -109,7 +110,7 @@ async def _typed_decision(ctx: Context, msg: Incoming, decision: Decision) -> li
 async def card_button(ctx: Context, msg: Incoming) -> list[Reply]:
     """A card's Confirm / False alarm / Could not verify, or a report in the pending list."""
     action, _, arg = ctx.arg.partition(":")
-    number = int(arg) if arg.isdigit() and len(arg) <= MAX_ID_DIGITS else None
+    number = parse_id(arg) if arg.isascii() and "#" not in arg else None
     if number is not None and action == "view":
         return await _show(ctx, number, replace=True)
     decision = DECISION_ACTIONS.get(action)
@@ -146,4 +147,28 @@ async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
         head = incident.head
         replies += await draft_for_verified_report(ctx, incident.id, head.region,
                                                    str(head.kind), None)
+    return replies
+
+
+ALL_REGIONS = ("todas", "todos", "all")
+
+
+@router.command("liberar", "release")
+async def release_held(ctx: Context, msg: Incoming) -> list[Reply]:
+    """/liberar REGIÓN|todas: reports held during a flood get their cards again."""
+    arg = " ".join(msg.args.split())
+    region = ctx.regions.match(arg) if arg else None
+    if arg.casefold() not in ALL_REGIONS and region is None:
+        held = await ctx.reports.held()
+        return [Reply(ctx.t("Use: /release REGION or /release all. Held now: {held}.",
+                            held=held_line(ctx.regions, held, ctx.locale) if held else "0"))]
+    released = await ctx.reports.release({region.id} if region else None)
+    await ctx.record("release", f"region:{region.id if region else 'all'} "
+                     f"reports={len(released)}")
+    replies = [Reply(ctx.t("Released held reports: {count}. They are in /pending now, and new "
+                           "reports there get a card again.", count=len(released)))]
+    for head in sorted({incident for incident, _ in released})[:PENDING_SHOWN]:
+        incident = await ctx.reports.incident(head)
+        if incident is not None and incident.status.is_open:
+            replies += await card_replies(ctx, incident)
     return replies

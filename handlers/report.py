@@ -321,12 +321,16 @@ async def on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
     if sent.flood is not None:
         # To the hour, like the report's own time: the minute would date the one report
         # that tripped (or reset) the breaker more finely than reports are dated.
+        region = sent.report.region
         await ctx.audit.append(SYSTEM, "flood:on" if sent.flood else "flood:off",
-                               "reports", coarse_hour(ctx.now))
+                               f"region:{region}", coarse_hour(ctx.now))
         replies += await room_notices(ctx, N_(
-            "⚠️ Many reports are arriving at once. New reports are held without a card of "
-            "their own until it calms down: see /pending.") if sent.flood else N_(
-            "Reports are arriving at a normal pace again; new reports get a card again."))
+            "⚠️ Many reports about {region} are arriving at once. New reports about {region} "
+            "are held without a card of their own until it calms down (other regions are not "
+            "affected): see /pending, and /release {region_id} to release them.") if sent.flood
+            else N_("Reports about {region} are arriving at a normal pace again; new reports "
+                    "about it get a card again."),
+            region=ctx.regions.name(region, ctx.config.bot.default_locale), region_id=region)
     if sent.incident is not None:
         headline = N_("🔗 Another report about this incident.") if sent.linked else None
         replies += await card_replies(ctx, sent.incident, headline=headline)

@@ -121,14 +121,20 @@ class Chat:
         await self.press(f"lang:set:{locale}")
 
 
-def make_config(data_dir: Path, **sections: dict[str, Any]) -> Config:
+def make_config(data_dir: Path, **sections: Any) -> Config:
+    """A config for tests; `moderators=[{…}, …]` (people) replaces the console's mod1-mod3."""
     base: dict[str, Any] = {
         "bot": {"data_dir": str(data_dir)},
         "channels": {"console": {"moderators": ["mod1", "mod2", "mod3"]}},
     }
     merged = copy.deepcopy(base)
+    if "moderators" in sections:
+        del merged["channels"]["console"]
     for key, value in sections.items():
-        _merge(merged.setdefault(key, {}), value)
+        if isinstance(value, dict):
+            _merge(merged.setdefault(key, {}), value)
+        else:
+            merged[key] = value
     public = [name for name in ("telegram", "whatsapp")
               if merged["channels"].get(name, {}).get("enabled")]
     if public and "resources" not in sections:

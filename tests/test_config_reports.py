@@ -26,12 +26,15 @@ def test_defaults() -> None:
 def test_the_example_config_parses_and_documents_every_key() -> None:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     cfg = parse(tomllib.loads(text))
-    assert cfg.channels.console.moderators == ("mod1", "mod2")
+    assert [(p.name, p.role, p.console) for p in cfg.moderators] == \
+        [("mod1", "admin", "mod1"), ("mod2", "publisher", "mod2")]
     for section in ("moderation", "reports", "retention"):
         assert f"[{section}]" in text
         for spec in dataclasses.fields(getattr(Config(), section)):
             assert spec.name in text, f"{section}.{spec.name} is not in config.example.toml"
-    assert "[moderation.roles.console]" in text
+    assert "[[moderators]]" in text
+    for spec in dataclasses.fields(cfg.moderators[0]):
+        assert f"#   {spec.name} " in text, f"moderators.{spec.name} is not documented"
 
 
 def test_roles_tables_in_toml() -> None:

@@ -62,7 +62,8 @@ async def test_ana_reports_two_moderators_verify_and_nothing_links_ana(tmp_path:
         keys = load_keys(data_dir / "keys.toml", "COMPA_PEPPER", "COMPA_SEAL_KEY", create=False)
         privacy = Privacy(keys)
         ana = privacy.pseudonym("console", "ana")
-        mods = {privacy.pseudonym("console", m) for m in ("mod1", "mod2")}
+        # Votes are keyed by the person (migrated console entries are named "console mod1").
+        mods = {privacy.mac("moderator", f"console {m}") for m in ("mod1", "mod2")}
         assert {v[0] for v in votes} == mods and {v[1] for v in votes} == {"confirm"}
         assert db.execute("SELECT count(*) FROM users WHERE pid = ?", (ana,)).fetchone() == (1,)
         # Outside ana's own user row, nothing names her: no table, no column, no value.

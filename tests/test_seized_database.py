@@ -299,7 +299,10 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert columns["report_photos"] == ["report_id", "photo_sealed"]
     moderators = {r[0] for r in await db.fetchall("SELECT pid FROM users WHERE role != 'person'")}
     deciders = {r[0] for r in await db.fetchall("SELECT moderator FROM verifications")}
-    assert deciders and deciders <= moderators
+    # Decisions are keyed by the person (the same on every channel), never by a user's pid.
+    people = {app.reports.roster.person_of(pid) for pid in moderators}
+    everyone = {r[0] for r in await db.fetchall("SELECT pid FROM users")}
+    assert deciders and deciders <= people and deciders.isdisjoint(everyone)
     # Every time on a report is rounded to the hour, as every time kept about a person is:
     # nothing finer can line a report up with someone's activity.
     report_times = [t for row in await db.fetchall("SELECT received, decided FROM reports")

@@ -65,6 +65,7 @@ def set_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 @contextlib.asynccontextmanager
 async def whatsapp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                        whatsapp: dict[str, Any] | None = None,
+                       sections: dict[str, Any] | None = None,
                        **fake_options: Any) -> AsyncIterator[WhatsAppEnv]:
     set_secrets(monkeypatch)
     clock = FakeClock()
@@ -74,7 +75,7 @@ async def whatsapp_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                  "moderators": ["+1 (828) 555-0199"], **(whatsapp or {})}
     config = make_config(tmp_path / "data",
                          channels={"console": {"enabled": False}, "whatsapp": wa_config},
-                         web={"host": "127.0.0.1", "port": 0})
+                         web={"host": "127.0.0.1", "port": 0}, **(sections or {}))
     app = await App.create(config, clock=clock)
     runner = Runner(app, RunOptions(console=False, clock=clock))
     try:

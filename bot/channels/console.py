@@ -64,7 +64,7 @@ class ConsoleChannel:
         menu = self._menus.get(speaker)
         if menu is None:
             return None
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) < 4:
             index = int(text) - 1
             return menu.buttons[index].id if 0 <= index < len(menu.buttons) else None
         folded = fold(text)

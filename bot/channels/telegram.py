@@ -42,6 +42,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError
 from bot.channels.telegram_codec import ALLOWED_UPDATES, BotIdentity, Leave, classify, render
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.web import read_body
 from bot.config import ConfigError, TelegramConfig, secret
 from bot.i18n import N_
 from bot.messages import Address, Incoming, Media, Reply, SendResult
@@ -212,8 +213,8 @@ class TelegramChannel:
             return Response(status_code=403)
         if not self._accepting:
             return Response(status_code=503)  # Telegram retries later
-        body = await request.body()
-        if len(body) > MAX_BODY:
+        body = await read_body(request, MAX_BODY)
+        if body is None:
             return Response(status_code=413)
         try:
             data = json.loads(body)

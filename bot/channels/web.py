@@ -1,7 +1,9 @@
 """One ASGI app for every webhook (Telegram, WhatsApp) plus `/healthz`, served by uvicorn.
 
 Channels contribute routes; each webhook checks its signature or secret *before* parsing the
-body and answers 4xx to anything it cannot trust or read.
+body and answers 4xx to anything it cannot trust or read. Bodies are read with `read_body`:
+checked against Content-Length first, then streamed with a cap, so a huge POST is refused (413)
+without ever being held in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +23,21 @@ from starlette.routing import BaseRoute, Route
 log = logging.getLogger(__name__)
 
 KEEP_ALIVE = 75  # seconds an idle HTTP connection stays open
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None when it is (or says it is) larger than `limit` bytes."""
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def healthz(request: Request) -> Response:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.channels.web import read_body
 from bot.channels.whatsapp_webhook import (
     MAX_BODY_BYTES,
     SIGNATURE_HEADER,
@@ -78,8 +79,8 @@ class WebhookInbox:
         return PlainTextResponse("Forbidden", status_code=403)
 
     async def receive(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
             return PlainTextResponse("Payload Too Large", status_code=413)
         if not signature_ok(body, request.headers.get(SIGNATURE_HEADER), self._app_secret):
             self.stats["rejected"] += 1

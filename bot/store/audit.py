@@ -27,6 +27,12 @@ async def anchor(conn_or_db: aiosqlite.Connection | Database) -> tuple[int, str,
     return (int(row[0]), str(row[1]), str(row[2])) if row else None
 
 
+async def hash_of(conn: aiosqlite.Connection, entry_id: int) -> str | None:
+    async with conn.execute("SELECT hash FROM audit WHERE id = ?", (entry_id,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
 async def insert(conn: aiosqlite.Connection, entry_id: int, at: int, actor: str, action: str,
                  subject: str, prev: str, entry_hash: str) -> None:
     await conn.execute(
@@ -62,3 +68,19 @@ async def cut(conn: aiosqlite.Connection, through_id: int, last_hash: str, mac: 
         (through_id, last_hash, mac),
     )
     return cur.rowcount
+
+
+HEAD_POSTED = "audit-head"
+
+
+async def head_posted(db: Database) -> float | None:
+    """When the audit head was last sent to the moderators (schedule_runs)."""
+    row = await db.fetchone("SELECT last_run FROM schedule_runs WHERE name = ?", (HEAD_POSTED,))
+    return float(row[0]) if row else None
+
+
+async def set_head_posted(db: Database, at: float) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            "INSERT INTO schedule_runs (name, last_run) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET last_run = excluded.last_run", (HEAD_POSTED, at))

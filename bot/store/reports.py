@@ -131,3 +131,26 @@ async def purge(conn: aiosqlite.Connection, undecided_before: int, decided_befor
         (undecided_before, decided_before),
     )
     return cur.rowcount
+
+
+async def held_counts(db: Database) -> list[tuple[str, int]]:
+    """(region, how many reports are held there), for the moderators' summary."""
+    rows = await db.fetchall(
+        "SELECT region, COUNT(*) FROM reports WHERE status = 'held' GROUP BY region"
+        " ORDER BY COUNT(*) DESC, region")
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
+async def release_held(conn: aiosqlite.Connection, regions: Iterable[str] | None
+                       ) -> list[tuple[int, str]]:
+    """Held reports (in `regions`, or everywhere) become pending; returns (incident, region)
+    of each one released."""
+    params: tuple[str, ...] = ()
+    if regions is None:
+        where = ""
+    else:
+        chosen = tuple(regions)
+        where, params = f" AND region IN ({', '.join('?' * len(chosen))})", chosen
+    return [(int(r[0]), str(r[1])) for r in await _all(
+        conn, f"UPDATE reports SET status = 'pending' WHERE status = 'held'{where}"
+        " RETURNING incident, region", params)]
