@@ -25,7 +25,7 @@ console: install
 	$(BIN)/compa console
 
 lint: install
-	$(BIN)/ruff check bot handlers alerts tests $(wildcard bench)
+	$(BIN)/ruff check bot handlers alerts compa_testkit tests $(wildcard bench)
 
 typecheck: install
 	$(BIN)/mypy

@@ -22,8 +22,8 @@ from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
 from bot.messages import Incoming, Reply
 from bot.runner import Runner, RunOptions
-from tests.fakes.telegram_api import FakeTelegram, Sent
-from tests.harness import make_config
+from compa_testkit.fakes.telegram_api import FakeTelegram, Sent
+from compa_testkit.harness import make_config
 
 WEBHOOK_SECRET = "s3cret-for_tests"
 WEBHOOK_URL = "https://compa.example.org/telegram/hook"

@@ -14,8 +14,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
-from tests.harness import Harness  # noqa: E402
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+from compa_testkit.harness import Harness  # noqa: E402
 
 
 @pytest.fixture

@@ -219,3 +219,14 @@ def test_a_clean_tree_has_no_violations(tmp_path: Path) -> None:
         "alerts/publish.py": "from bot.store.db import Database\n",
     })
     assert violations(root) == set()
+
+
+def test_bench_and_the_testkit_do_not_import_tests() -> None:
+    """The benchmarks and the shared fakes stand on their own (`compa_testkit`), not on tests/."""
+    offenders = sorted(
+        f"{imp.importer} -> {imp.imported}"
+        for package in ("bench", "compa_testkit")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for imp in imports_of(path)
+        if within(imp.imported, "tests"))
+    assert offenders == []

@@ -12,7 +12,7 @@ import pytest
 
 from bot.channels.console import ConsoleChannel
 from bot.runner import RunOptions, run
-from tests.harness import make_config
+from compa_testkit.harness import make_config
 
 
 def _compa(args: list[str], stdin: str, data_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -37,9 +37,9 @@ import pytest
 
 from alerts import publish
 from bot.app import DB_FILE, App
-from tests.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
+from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
+from compa_testkit.harness import make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import make_config
 
 PEOPLE = 2000
 CONCURRENCY = 16

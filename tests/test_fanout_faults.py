@@ -24,9 +24,9 @@ from alerts.dispatcher import AlertDispatcher
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
-from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
+from compa_testkit.fakes.telegram_api import TOKEN, Call, FakeTelegram
+from compa_testkit.harness import make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import make_config
 
 SEED = 20261124
 PEOPLE = 300

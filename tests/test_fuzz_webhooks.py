@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from bot.channels.whatsapp_webhook import SIGNATURE_HEADER, sign
 from bot.messages import Incoming
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_kit import (
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.telegram_kit import (
     WEBHOOK_SECRET,
     WEBHOOK_URL,
     TgPerson,

@@ -20,9 +20,8 @@ import pytest
 
 from bot.app import App
 from bot.messages import Address
-from handlers.menu import MAIN_ITEMS
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_kit import (
+from compa_testkit.fakes.telegram_api import FakeTelegram
+from compa_testkit.telegram_kit import (
     WEBHOOK_SECRET,
     WEBHOOK_URL,
     Answers,
@@ -30,6 +29,7 @@ from tests.telegram_kit import (
     record_handled,
     running,
 )
+from handlers.menu import MAIN_ITEMS
 
 PEOPLE = 1000
 FIRST_ID = 7_000_000

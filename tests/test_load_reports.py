@@ -25,8 +25,8 @@ from bot.messages import Address
 from bot.runner import Runner
 from bot.store import sessions as session_store
 from bot.store import users as user_store
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, running
+from compa_testkit.fakes.telegram_api import FakeTelegram
+from compa_testkit.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, running
 
 PEOPLE = 1000
 LIMITED = 50                 # people who already sent their three reports this hour

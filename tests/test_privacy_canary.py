@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.logs import setup_logging
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import followup_button, photo_with_metadata
 
 NAME = "canary-7f3a"

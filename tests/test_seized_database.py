@@ -36,12 +36,12 @@ from bot.clock import FakeClock
 from bot.logs import setup_logging
 from bot.messages import Address
 from bot.runner import Runner, RunOptions
+from compa_testkit.fakes.graph_api import FakeGraphAPI
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.harness import Harness, RecordingChannel, make_config
+from compa_testkit.telegram_kit import TgPerson
 from tests import canary
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.harness import Harness, RecordingChannel, make_config
 from tests.report_helpers import photo_with_metadata
-from tests.telegram_kit import TgPerson
 from tests.whatsapp_support import APP_SECRET, set_secrets
 
 # Ana writes on Telegram, Bea on WhatsApp, Carl on the console.
@@ -90,7 +90,7 @@ def leaks(blobs: dict[str, bytes]) -> list[str]:
 def test_the_search_finds_what_it_looks_for() -> None:
     import base64
 
-    from tests.fakes.graph_api import wamid
+    from compa_testkit.fakes.graph_api import wamid
 
     assert leaks({"x": wamid(BEA_WA, 7).encode()})               # a number inside a wamid
     assert leaks({"x": base64.b64encode(b"..." + ANA_NAME.encode())})

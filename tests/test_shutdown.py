@@ -11,8 +11,8 @@ from alerts import publish
 from alerts.dispatcher import AlertDispatcher
 from bot.messages import Address, Reply, SendResult
 from bot.store import Database
+from compa_testkit.harness import Harness, RecordingChannel, make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import Harness, RecordingChannel, make_config
 
 IN_FLIGHT = 4
 

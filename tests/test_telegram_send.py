@@ -13,9 +13,9 @@ from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
 from bot.config import ConfigError
 from bot.messages import Address, Button, Media, Menu, Reply, SendResult
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, RateLimits
-from tests.harness import make_config
-from tests.telegram_kit import TgPerson, channel_of, running
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram, RateLimits
+from compa_testkit.harness import make_config
+from compa_testkit.telegram_kit import TgPerson, channel_of, running
 
 CHAT = 5550201
 TO = Address("telegram", str(CHAT))

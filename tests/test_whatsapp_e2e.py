@@ -20,7 +20,7 @@ from bot.channels.whatsapp_delivery import Outcome
 from bot.channels.whatsapp_webhook import sign
 from bot.logs import setup_logging
 from bot.messages import Address, Button, Media, Menu, Reply
-from tests.fakes.graph_api import FakePerson
+from compa_testkit.fakes.graph_api import FakePerson
 from tests.whatsapp_support import TEMPLATES, VERIFY_TOKEN, whatsapp_env
 
 ANA_WA, ANA_BSUID = "16505551234", "US.13491208655302741918"

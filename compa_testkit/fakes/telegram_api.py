@@ -15,8 +15,8 @@ answer past the client's patience and then drop it or carry it out), and an opti
 limit (30/s overall, 1/s per chat) counts `rate_violations` for benchmarks. Every call is
 logged with its arrival time and the status it got (`log`), and `on_call` lets a test act on a
 call before it is carried out (hold it, refuse it, or kill the client mid fan-out). Crowds
-(load tests, benchmarks) wait on `on_sent` listeners (see `tests.telegram_kit.Answers`) and can
-start mid-conversation with `shown()`.
+(load tests, benchmarks) wait on `on_sent` listeners (see
+`compa_testkit.telegram_kit.Answers`) and can start mid-conversation with `shown()`.
 
 Updates stay queued until a later getUpdates confirms them with `offset`, as on Telegram, so a
 long poll abandoned by a stopping client loses nothing.
