@@ -13,13 +13,14 @@ import pytest
 from bot.channels.console import ConsoleChannel
 from bot.runner import RunOptions, run
 from compa_testkit.harness import make_config
+from compa_testkit.patience import PATIENCE
 
 
 def _compa(args: list[str], stdin: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COMPA_DATA_DIR": str(data_dir), "PYTHONUTF8": "1"}
     env.pop("COMPA_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, env=env, cwd=data_dir.parent, timeout=60,
+                          capture_output=True, env=env, cwd=data_dir.parent, timeout=PATIENCE,
                           check=False)
 
 

@@ -39,11 +39,11 @@ from alerts import publish
 from bot.app import DB_FILE, App
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
 from compa_testkit.harness import make_config
+from compa_testkit.patience import PATIENCE
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
 
 PEOPLE = 2000
 CONCURRENCY = 16
-WITHIN = 60.0          # generous bound for anything the subprocess does
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def sent_pids(db_path: Path, alert_id: int) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-async def poll_until(check: Callable[[], bool], within: float = WITHIN) -> None:
+async def poll_until(check: Callable[[], bool], within: float = PATIENCE) -> None:
     """Polls the database (another process writes it: no event can tell us) until `check()`
     holds, at most `within` seconds."""
     async def poll() -> None:
@@ -203,7 +203,7 @@ class Trigger:
             raise ApiError(503, "Service Unavailable: the client is gone")
 
     async def wait(self) -> None:
-        await asyncio.wait_for(self.fired.wait(), WITHIN)
+        await asyncio.wait_for(self.fired.wait(), PATIENCE)
         if self._error is not None:
             raise self._error
 
@@ -241,7 +241,7 @@ class Scene:
         try:
             proc = trigger.proc = await self.compa.start()
             await trigger.wait()
-            return await asyncio.wait_for(proc.wait(), WITHIN)
+            return await asyncio.wait_for(proc.wait(), PATIENCE)
         finally:
             trigger.thaw()  # held requests end (unanswered), or the fake could never stop
 
@@ -249,7 +249,7 @@ class Scene:
         proc = await self.compa.start()
         await poll_until(lambda: self.statuses() == {"sent": PEOPLE})
         proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), WITHIN) == 0
+        assert await asyncio.wait_for(proc.wait(), PATIENCE) == 0
 
 
 async def test_two_crashes_and_a_restart_mid_fanout(compa: Compa, fake: FakeTelegram,

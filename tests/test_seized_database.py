@@ -39,6 +39,7 @@ from bot.runner import Runner, RunOptions
 from compa_testkit.fakes.graph_api import FakeGraphAPI
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from compa_testkit.harness import Harness, RecordingChannel, make_config
+from compa_testkit.patience import PATIENCE
 from compa_testkit.telegram_kit import TgPerson
 from tests import canary
 from tests.report_helpers import photo_with_metadata
@@ -126,12 +127,15 @@ class World:
 
     async def outbox_empty(self) -> None:
         """Until every delivery has its outcome recorded (the dispatcher runs in the
-        background: there is no event to wait on)."""
-        while True:
-            if not await self.app.db.fetchall(
-                    "SELECT id FROM deliveries WHERE status IN ('pending', 'claimed', 'retry')"):
-                return
-            await asyncio.sleep(0.01)
+        background: there is no event to wait on); a hang fails after PATIENCE."""
+        async def poll() -> None:
+            while True:
+                if not await self.app.db.fetchall("SELECT id FROM deliveries WHERE status"
+                                                  " IN ('pending', 'claimed', 'retry')"):
+                    return
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(poll(), PATIENCE)
 
     def files(self) -> dict[str, bytes]:
         return canary.files_under(self.data_dir)

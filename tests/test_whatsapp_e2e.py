@@ -1,5 +1,6 @@
 """WhatsApp end to end: `compa run`'s Runner with real pywa over HTTP, signed real-shaped
-webhooks (tests/data/whatsapp/), and the fake Graph API checking everything that reaches it.
+webhooks (compa_testkit/data/whatsapp/), and the fake Graph API checking everything that
+reaches it.
 
 pywa drops updates it cannot read with only a log line, so every test asserts on what reached
 the fake server, not on what pywa was given.
