@@ -24,6 +24,7 @@ def _compa(args: list[str], stdin: str, data_dir: Path) -> subprocess.CompletedP
                           check=False)
 
 
+@pytest.mark.heavy  # a `compa` subprocess
 def test_piped_hola_then_1_prints_the_spanish_main_menu(tmp_path: Path) -> None:
     result = _compa(["console"], "hola\n1\n", tmp_path / "data")
     assert result.returncode == 0, result.stderr
@@ -36,12 +37,14 @@ def test_piped_hola_then_1_prints_the_spanish_main_menu(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "keys.toml").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.heavy  # a `compa` subprocess
 def test_run_uses_the_console_by_default_and_exits_at_eof(tmp_path: Path) -> None:
     result = _compa(["run", "--quiet"], "hola\n2\n4\n", tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "Choose a topic:" in result.stdout
 
 
+@pytest.mark.heavy  # a `compa` subprocess
 def test_bad_config_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[bot]\ndefault_locale = "fr"\ncolour = 1\n')

@@ -42,6 +42,8 @@ from compa_testkit.harness import make_config
 from compa_testkit.patience import PATIENCE
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
 
+pytestmark = pytest.mark.heavy  # `compa run` subprocesses killed mid fan-out
+
 PEOPLE = 2000
 CONCURRENCY = 16
 

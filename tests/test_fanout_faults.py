@@ -32,6 +32,8 @@ from compa_testkit.fakes.telegram_api import TOKEN, Call, FakeTelegram
 from compa_testkit.harness import make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
 
+pytestmark = pytest.mark.heavy  # a 300-person fan-out through faults
+
 SEED = 20261124
 PEOPLE = 300
 CONCURRENCY = 8

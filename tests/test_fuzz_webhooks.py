@@ -35,6 +35,8 @@ from compa_testkit.telegram_kit import (
 )
 from tests.whatsapp_support import APP_SECRET, whatsapp_env
 
+pytestmark = pytest.mark.heavy  # hypothesis against the real webhooks
+
 TG_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HOOK = "/telegram/hook"
 FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,

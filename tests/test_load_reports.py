@@ -29,6 +29,8 @@ from compa_testkit.fakes.telegram_api import FakeTelegram
 from compa_testkit.patience import PATIENCE
 from compa_testkit.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, running
 
+pytestmark = pytest.mark.heavy  # a thousand people reporting at once
+
 PEOPLE = 1000
 LIMITED = 50                 # people who already sent their three reports this hour
 AT_ONCE = 32 # people typing and pressing at the same moment

@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from compa_testkit.patience import PATIENCE
 from tests import canary
+
+pytestmark = pytest.mark.heavy  # a `compa console` subprocess
 
 
 def test_console_session_leaves_no_trace(tmp_path: Path) -> None:

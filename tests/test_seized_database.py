@@ -45,6 +45,8 @@ from tests import canary
 from tests.report_helpers import photo_with_metadata
 from tests.whatsapp_support import APP_SECRET, set_secrets
 
+pytestmark = pytest.mark.heavy  # all three channels end to end, then the files searched
+
 # Ana writes on Telegram, Bea on WhatsApp, Carl on the console.
 ANA_ID, ANA_NAME, ANA_USER = 7_412_345_678, "Juana Canaria", "juana_canaria77"
 ANA_PHONE, ANA_LAT, ANA_LON = "828-555-0142", 35.61237, -82.53419
