@@ -44,7 +44,7 @@ test: lint typecheck i18n-check content-check
 
 # The edit loop: pytest without the `heavy` proofs (load, crash/restart, fuzz, subprocesses).
 quick: install
-	$(BIN)/python -m pytest -m "not heavy"
+	$(BIN)/python -m pytest -n 2 -m "not heavy"
 
 # Benchmarks (never part of `make test`): every one, or `make bench BENCH="updates startup"`.
 # Figures print one per line and merge into bench/results.json; see docs/BENCHMARKS.md.

@@ -118,7 +118,8 @@ class Compa:
     async def start(self) -> asyncio.subprocess.Process:
         with self.log.open("ab") as log:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(self.config), "run", "--polling",
+                sys.executable, "-m", "compa_testkit.patient_compa", "--config",
+                str(self.config), "run", "--polling",
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=self.env)
         self.runs.append(proc)
         return proc
