@@ -258,7 +258,7 @@ class FakeGraphAPI:
             raise GraphAPIError(132001, "Template name does not exist in the translation")
         params = [p for c in template.get("components", []) if c.get("type") == "body"
                   for p in c.get("parameters", [])]
-        if len(params) != self.templates[key]:  # type: ignore[index]
+        if len(params) != self.templates[key]:
             raise GraphAPIError(132000, "Number of parameters does not match")
         for p in params:
             if _BAD_PARAM.search(p.get("text", "")):

@@ -642,4 +642,4 @@ class FakeTelegram:
                                         "Text buttons are unallowed in the inline keyboard")
                 if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        return markup
+        return dict(markup)
