@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run console test lint typecheck i18n i18n-check content-check bench clean
+.PHONY: install run console test quick lint typecheck i18n i18n-check content-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ console: install
 	$(BIN)/compa console
 
 lint: install
-	$(BIN)/ruff check bot handlers alerts tests $(wildcard bench)
+	$(BIN)/ruff check bot handlers alerts compa_testkit tests $(wildcard bench)
 
 typecheck: install
 	$(BIN)/mypy
@@ -38,8 +38,13 @@ i18n-check: install
 content-check: install
 	$(BIN)/compa content check
 
+# Everything, on both cores (pytest-xdist). CI runs this.
 test: lint typecheck i18n-check content-check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+# The edit loop: pytest without the `heavy` proofs (load, crash/restart, fuzz, subprocesses).
+quick: install
+	$(BIN)/python -m pytest -n 2 -m "not heavy"
 
 # Benchmarks (never part of `make test`): every one, or `make bench BENCH="updates startup"`.
 # Figures print one per line and merge into bench/results.json; see docs/BENCHMARKS.md.

@@ -1,7 +1,7 @@
 """A minimal Bot API endpoint for throughput runs: getMe, deleteWebhook, getUpdates (long poll,
 always empty), sendMessage — on a bare asyncio HTTP/1.1 server, because the full fake
-(tests/fakes/telegram_api.py, Starlette + uvicorn with every check) tops out near 300 requests
-a second on this machine, below the 1,000/s being measured. It enforces the same sliding
+(compa_testkit/fakes/telegram_api.py, Starlette + uvicorn with every check) tops out near 300
+requests a second on this machine, below the 1,000/s being measured. It enforces the same sliding
 one-second limits (overall and per chat), answers 429 past them and counts `rate_violations`.
 
     python -m bench._fast_fake RATE   → prints "PORT <n>"; GET /stats for the counts

@@ -1,4 +1,5 @@
-"""Simulated people talking to a bot through the fake Bot API (tests/fakes/telegram_api.py).
+"""Simulated people talking to a bot through the fake Bot API
+(compa_testkit/fakes/telegram_api.py).
 
 The fake runs in the benchmark's process; the bot under test runs in its own (a subprocess),
 so the bot's CPU time is its own. Each person has one message in flight: they send, wait for
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench._kit import BenchError
-from tests.fakes.telegram_api import FakeTelegram, Sent
-from tests.telegram_kit import Answers
+from compa_testkit.fakes.telegram_api import FakeTelegram, Sent
+from compa_testkit.telegram_kit import Answers
 
 REPLY_TIMEOUT = 30.0
 

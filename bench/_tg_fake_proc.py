@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.channels.web import WebServer
-from tests.fakes.telegram_api import FakeTelegram, RateLimits
+from compa_testkit.fakes.telegram_api import FakeTelegram, RateLimits
 
 
 class CountingFake(FakeTelegram):

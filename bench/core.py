@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench._kit import Figure, cpu_seconds
-from tests.harness import Chat, Harness
+from compa_testkit.harness import Chat, Harness
 
 TIME_LIMIT = 60
 PEOPLE = 500

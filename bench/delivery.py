@@ -61,8 +61,8 @@ async def deliver(case: str) -> dict[str, float]:
     from alerts import publish
     from bot.app import App
     from bot.runner import Runner, RunOptions
-    from tests.fakes.telegram_api import TOKEN
-    from tests.harness import make_config
+    from compa_testkit.fakes.telegram_api import TOKEN
+    from compa_testkit.harness import make_config
 
     rate = CASES[case]
     os.environ["TELEGRAM_BOT_TOKEN"] = TOKEN

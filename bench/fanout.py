@@ -27,7 +27,7 @@ HEADLINE = "buncombe"   # the issue's case: 100,000 subscribers of 300,000
 
 
 def _config(folder: Path):  # type: ignore[no-untyped-def]
-    from tests.harness import make_config
+    from compa_testkit.harness import make_config
 
     return make_config(folder / "data", bot={"log_level": "WARNING"})
 

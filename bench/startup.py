@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from bench._kit import BenchError, Figure, child, compa_command, median, write_config
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 TIME_LIMIT = 90
 RUNS = 7

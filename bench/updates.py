@@ -42,7 +42,7 @@ from bench._telegram import (
     one_by_one,
     wait_polling,
 )
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
 
 TIME_LIMIT = 180
 PEOPLE = 500

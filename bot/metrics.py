@@ -2,8 +2,9 @@
 
 Counts only, labelled by channel, status, job or error code: never a pseudonym, chat id,
 region of one person or message text (tests/test_metrics.py runs the privacy canaries
-through it). Served on a listener of its own, bound to localhost unless a bearer token is
-set, so a reverse proxy that forwards everything to [web] never exposes it.
+through it). Served by bot/channels/metrics_web.py on a listener of its own, bound to
+localhost unless a bearer token is set, so a reverse proxy that forwards everything to [web]
+never exposes it.
 
 Counters for updates and answers wrap `App.handle` on the instance; the rest is read from
 the database when scraped (outbox depth, deliveries by outcome and error code, reports by
@@ -12,31 +13,22 @@ status, the last backup) and from APScheduler's events (each job's last run).
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
     generate_latest,
 )
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from bot.config import secret
 from bot.messages import Incoming, Reply
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.channels.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -119,44 +111,3 @@ class Metrics:
     async def render(self, app: App) -> bytes:
         await self.refresh(app)
         return generate_latest(self.registry)
-
-
-def _loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def build_metrics_app(app: App, metrics: Metrics) -> Starlette:
-    """/metrics: a bearer token when the config names one that is set, else loopback only."""
-    token = secret(app.config.metrics.token_env)
-
-    async def endpoint(request: Request) -> Response:
-        if token is not None:
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return Response("unauthorized\n", status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
-        elif not _loopback(request.client.host if request.client else None):
-            return Response("forbidden\n", status_code=403)
-        return Response(await metrics.render(app), media_type=CONTENT_TYPE_LATEST)
-
-    return Starlette(routes=[Route("/metrics", endpoint)])
-
-
-async def start(app: App, scheduler: Any = None) -> WebServer | None:
-    """Starts the metrics listener when [metrics] is enabled; returns it (to stop it)."""
-    if not app.config.metrics.enabled:
-        return None
-    from bot.channels.web import WebServer
-
-    metrics = Metrics()
-    metrics.instrument(app)
-    if scheduler is not None:
-        metrics.watch_scheduler(scheduler)
-    server = WebServer(build_metrics_app(app, metrics), app.config.metrics.host,
-                       app.config.metrics.port)
-    await server.start()
-    log.info("metrics on port %d", server.port)
-    return server

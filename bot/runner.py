@@ -91,7 +91,7 @@ class Runner:
         await self.dispatcher.start()
         self.scheduler = Scheduler(self.app)
         await self.scheduler.start()
-        from bot import metrics
+        from bot.channels import metrics_web as metrics
 
         self.metrics = await metrics.start(self.app, self.scheduler.scheduler)
         log.info("running: %s", ", ".join(ch.name for ch in self.channels) or "no channel")

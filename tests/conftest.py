@@ -11,11 +11,32 @@ for _var in ("COMPA_CONFIG", "COMPA_DATA_DIR", "COMPA_PEPPER", "COMPA_SEAL_KEY")
 
 from collections.abc import AsyncIterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
+import httpx  # noqa: E402
 import pytest  # noqa: E402
 
-from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
-from tests.harness import Harness  # noqa: E402
+from bot.channels.telegram import TelegramChannel  # noqa: E402
+from bot.channels.whatsapp import WhatsAppChannel  # noqa: E402
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
+from compa_testkit.harness import Harness  # noqa: E402
+from compa_testkit.patience import PATIENCE  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def patient_platform_clients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot's clients wait PATIENCE for the fake platforms. Their real timeouts (15 s, 20 s)
+    are for real platforms; here the fake shares the bot's busy process and machine, so its
+    answer can take longer without anything being wrong. A test about a timeout sets a short
+    one on the request it holds (test_telegram_send)."""
+    monkeypatch.setitem(TelegramChannel.__init__.__kwdefaults__, "timeout", PATIENCE)
+    init = WhatsAppChannel.__init__
+
+    def patient(self: WhatsAppChannel, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self._session.timeout = httpx.Timeout(PATIENCE)
+
+    monkeypatch.setattr(WhatsAppChannel, "__init__", patient)
 
 
 @pytest.fixture

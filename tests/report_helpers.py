@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from tests.harness import Chat, Harness
+from compa_testkit.harness import Chat, Harness
 
 
 async def file_report(chat: Chat, region: str = "buncombe", kind: str = "checkpoint",

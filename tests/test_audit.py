@@ -10,7 +10,7 @@ import pytest
 
 from alerts.audit import SYSTEM
 from bot.__main__ import main
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from alerts.audit_head import HEAD_FILE
 from bot.__main__ import main
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import ready
 from tests.test_audit import _fill, _tamper
 

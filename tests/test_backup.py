@@ -20,8 +20,8 @@ from bot.__main__ import main
 from bot.app import DB_FILE
 from bot.privacy import generate_keys, load_keys
 from bot.store.migrations import LATEST
+from compa_testkit.harness import Harness, RecordingChannel, make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import Harness, RecordingChannel, make_config
 from tests.test_shutdown import IN_FLIGHT, GatedChannel
 
 TABLES = ("users", "subscribers", "subscription_regions", "alerts", "deliveries", "reports",

@@ -12,17 +12,19 @@ import pytest
 
 from bot.channels.console import ConsoleChannel
 from bot.runner import RunOptions, run
-from tests.harness import make_config
+from compa_testkit.harness import make_config
+from compa_testkit.patience import PATIENCE
 
 
 def _compa(args: list[str], stdin: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COMPA_DATA_DIR": str(data_dir), "PYTHONUTF8": "1"}
     env.pop("COMPA_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, env=env, cwd=data_dir.parent, timeout=60,
+                          capture_output=True, env=env, cwd=data_dir.parent, timeout=PATIENCE,
                           check=False)
 
 
+@pytest.mark.heavy  # a `compa` subprocess
 def test_piped_hola_then_1_prints_the_spanish_main_menu(tmp_path: Path) -> None:
     result = _compa(["console"], "hola\n1\n", tmp_path / "data")
     assert result.returncode == 0, result.stderr
@@ -35,12 +37,14 @@ def test_piped_hola_then_1_prints_the_spanish_main_menu(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "keys.toml").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.heavy  # a `compa` subprocess
 def test_run_uses_the_console_by_default_and_exits_at_eof(tmp_path: Path) -> None:
     result = _compa(["run", "--quiet"], "hola\n2\n4\n", tmp_path / "data")
     assert result.returncode == 0, result.stderr
     assert "Choose a topic:" in result.stdout
 
 
+@pytest.mark.heavy  # a `compa` subprocess
 def test_bad_config_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[bot]\ndefault_locale = "fr"\ncolour = 1\n')

@@ -12,7 +12,7 @@ from bot.app import DB_FILE
 from bot.clock import FakeClock
 from bot.privacy import Privacy, load_keys
 from bot.runner import RunOptions, run
-from tests.harness import make_config
+from compa_testkit.harness import make_config
 
 SCRIPT = """\
 @ana hola

@@ -299,3 +299,4 @@ def test_wheel_ships_content_and_catalogs(tmp_path: Path) -> None:
     assert "bot/locale/es/LC_MESSAGES/messages.po" in names
     assert "handlers/kyr.py" in names and "alerts/__init__.py" in names
     assert not any(n.endswith(".mo") for n in names)
+    assert not any(n.startswith(("compa_testkit/", "tests/", "bench/")) for n in names)

@@ -37,13 +37,15 @@ import pytest
 
 from alerts import publish
 from bot.app import DB_FILE, App
-from tests.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
+from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
+from compa_testkit.harness import make_config
+from compa_testkit.patience import PATIENCE
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import make_config
+
+pytestmark = pytest.mark.heavy  # `compa run` subprocesses killed mid fan-out
 
 PEOPLE = 2000
 CONCURRENCY = 16
-WITHIN = 60.0          # generous bound for anything the subprocess does
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def sent_pids(db_path: Path, alert_id: int) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-async def poll_until(check: Callable[[], bool], within: float = WITHIN) -> None:
+async def poll_until(check: Callable[[], bool], within: float = PATIENCE) -> None:
     """Polls the database (another process writes it: no event can tell us) until `check()`
     holds, at most `within` seconds."""
     async def poll() -> None:
@@ -116,7 +118,8 @@ class Compa:
     async def start(self) -> asyncio.subprocess.Process:
         with self.log.open("ab") as log:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(self.config), "run", "--polling",
+                sys.executable, "-m", "compa_testkit.patient_compa", "--config",
+                str(self.config), "run", "--polling",
                 stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=self.env)
         self.runs.append(proc)
         return proc
@@ -209,7 +212,7 @@ class Trigger:
             raise ApiError(503, "Service Unavailable: the client is gone")
 
     async def wait(self) -> None:
-        await asyncio.wait_for(self.fired.wait(), WITHIN)
+        await asyncio.wait_for(self.fired.wait(), PATIENCE)
         if self._error is not None:
             raise self._error
 
@@ -247,7 +250,7 @@ class Scene:
         try:
             proc = trigger.proc = await self.compa.start()
             await trigger.wait()
-            return await asyncio.wait_for(proc.wait(), WITHIN)
+            return await asyncio.wait_for(proc.wait(), PATIENCE)
         finally:
             trigger.thaw()  # held requests end (unanswered), or the fake could never stop
 
@@ -255,7 +258,7 @@ class Scene:
         proc = await self.compa.start()
         await poll_until(lambda: self.statuses() == {"sent": PEOPLE})
         proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), WITHIN) == 0
+        assert await asyncio.wait_for(proc.wait(), PATIENCE) == 0
 
 
 async def test_two_crashes_and_a_restart_mid_fanout(compa: Compa, fake: FakeTelegram,

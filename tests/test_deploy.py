@@ -176,7 +176,7 @@ async def test_always_on_serves_healthz_without_webhooks(tmp_path: Path) -> None
 
     from bot.app import App
     from bot.runner import Runner, RunOptions
-    from tests.harness import make_config
+    from compa_testkit.harness import make_config
 
     for always, served in ((False, False), (True, True)):
         config = make_config(tmp_path / "data", web={"port": 0, "always_on": always},

@@ -23,8 +23,8 @@ from bot.config import load
 from bot.messages import Address
 from bot.store import users as user_store
 from bot.store.migrations import LATEST
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import FakeTelegram
+from compa_testkit.fakes.graph_api import FakeGraphAPI
+from compa_testkit.fakes.telegram_api import FakeTelegram
 
 HOOK = "https://bot.example.org/telegram/webhook"
 MODERATOR = "15557810001"

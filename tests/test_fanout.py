@@ -18,7 +18,7 @@ from alerts import subscriptions as subs
 from alerts.dispatcher import AlertDispatcher
 from alerts.status import AlertStatus, DeliveryStatus, MessageType
 from bot.messages import Address, Reply, SendResult
-from tests.harness import Harness, RecordingChannel, make_config
+from compa_testkit.harness import Harness, RecordingChannel, make_config
 
 NY = ZoneInfo("America/New_York")
 

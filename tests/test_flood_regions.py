@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alerts.flood import post_held_summary
 from alerts.limits import FloodBreaker
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
 SECRET = "canary-flood-9d2e"

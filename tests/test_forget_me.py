@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.harness import Harness
+from compa_testkit.harness import Harness
 from tests.report_helpers import file_report, followup_button, ready
 
 

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,9 +26,11 @@ from bot.context import Session
 from bot.messages import Address, Incoming, Location, Media, Reply
 from bot.store import sessions as session_store
 from bot.store import users as user_store
-from tests.fakes.graph_api import GraphAPIError, _check_interactive, _limit
-from tests.fakes.telegram_api import ApiError, FakeTelegram
-from tests.harness import Harness
+from compa_testkit.fakes.graph_api import GraphAPIError, _check_interactive, _limit
+from compa_testkit.fakes.telegram_api import ApiError, FakeTelegram
+from compa_testkit.harness import Harness
+
+pytestmark = pytest.mark.heavy  # hypothesis: hundreds of messages in every state
 
 KNOWN_BUTTONS = ("lang:set:es", "lang:set:en", "lang:pick", "kyr:list", "kyr:list:1",
                  "kyr:topic:door", "kyr:topic:door:1", "kyr:topic:right-now",

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from bot.channels.whatsapp_webhook import SIGNATURE_HEADER, sign
 from bot.messages import Incoming
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_kit import (
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.patience import PATIENCE
+from compa_testkit.telegram_kit import (
     WEBHOOK_SECRET,
     WEBHOOK_URL,
     TgPerson,
@@ -33,6 +34,8 @@ from tests.telegram_kit import (
     running,
 )
 from tests.whatsapp_support import APP_SECRET, whatsapp_env
+
+pytestmark = pytest.mark.heavy  # hypothesis against the real webhooks
 
 TG_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HOOK = "/telegram/hook"
@@ -133,7 +136,7 @@ def test_telegram_webhook_refuses_the_unsigned_and_survives_the_signed(
                 running(tmp_path, fake, mode="webhook", webhook_url=WEBHOOK_URL)))
             assert bot.web is not None
             client = runner.run(stack.enter_async_context(httpx.AsyncClient(
-                base_url=bot.web.url, timeout=10)))
+                base_url=bot.web.url, timeout=PATIENCE)))
             queued: list[object] = []
             queue = channel_of(bot).application.update_queue
             put = queue.put
@@ -185,7 +188,7 @@ def test_whatsapp_webhook_refuses_the_unsigned_and_survives_the_signed(
         stack = contextlib.AsyncExitStack()
         try:
             env = runner.run(stack.enter_async_context(whatsapp_env(tmp_path, monkeypatch)))
-            client = runner.run(stack.enter_async_context(httpx.AsyncClient(timeout=10)))
+            client = runner.run(stack.enter_async_context(httpx.AsyncClient(timeout=PATIENCE)))
             reached: list[object] = []
             handle = env.channel.inbox._handle
 

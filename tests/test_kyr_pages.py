@@ -17,7 +17,7 @@ from bot.content import (
     paginate_with_footer,
 )
 from bot.i18n import I18n
-from tests.harness import Harness
+from compa_testkit.harness import Harness
 
 CONTENT = Content.load(default_content_dir(), ResourcesConfig())
 FOOTER = "📞 Hotline: 1\n\nReviewed 2026-11-24.\n\nThis is not legal advice."

@@ -5,6 +5,11 @@ The real web server (uvicorn on 127.0.0.1) receives the updates over HTTP, 16 at
 fake Bot API. A third of the people are new and say hello (new rows), a third come back (their
 last visit an hour ago: a write each) and type a question, a third press a button of the menu
 they were shown before: every update answered once, none lost, no database error.
+
+Nothing here is timed: on a busy machine the thousand turns take longer, never fail. The
+client waits for each answer up to PATIENCE (minutes), retries only connections that could
+not be opened (the update never left, so a retry cannot duplicate it), and never has more
+posts in flight than connections, so no post waits for a free connection.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ import pytest
 
 from bot.app import App
 from bot.messages import Address
-from handlers.menu import MAIN_ITEMS
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_kit import (
+from compa_testkit.fakes.telegram_api import FakeTelegram
+from compa_testkit.patience import PATIENCE
+from compa_testkit.telegram_kit import (
     WEBHOOK_SECRET,
     WEBHOOK_URL,
     Answers,
@@ -30,6 +35,9 @@ from tests.telegram_kit import (
     record_handled,
     running,
 )
+from handlers.menu import MAIN_ITEMS
+
+pytestmark = pytest.mark.heavy  # a thousand people through the real web server
 
 PEOPLE = 1000
 FIRST_ID = 7_000_000
@@ -63,9 +71,12 @@ async def test_a_thousand_people_at_once_are_each_answered_once(
     caplog.set_level(logging.WARNING)
     answers = Answers(tg_api)
     menu = [button_id for button_id, _ in MAIN_ITEMS]
+    transport = httpx.AsyncHTTPTransport(
+        retries=3, limits=httpx.Limits(max_connections=IN_FLIGHT,
+                                       max_keepalive_connections=IN_FLIGHT))
     async with running(tmp_path, tg_api, mode="webhook", webhook_url=WEBHOOK_URL) as bot, \
-            httpx.AsyncClient(base_url=bot.web.url if bot.web else "", timeout=30,
-                              limits=httpx.Limits(max_connections=IN_FLIGHT)) as client:
+            httpx.AsyncClient(base_url=bot.web.url if bot.web else "", timeout=PATIENCE,
+                              transport=transport) as client:
         await known_people(bot.app, [FIRST_ID + i for i in range(PEOPLE) if i % 3])
         handled = record_handled(monkeypatch)
         # No more posts in flight than connections: httpx scans its whole queue per request.

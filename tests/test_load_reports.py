@@ -25,8 +25,11 @@ from bot.messages import Address
 from bot.runner import Runner
 from bot.store import sessions as session_store
 from bot.store import users as user_store
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, running
+from compa_testkit.fakes.telegram_api import FakeTelegram
+from compa_testkit.patience import PATIENCE
+from compa_testkit.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, running
+
+pytestmark = pytest.mark.heavy  # a thousand people reporting at once
 
 PEOPLE = 1000
 LIMITED = 50                 # people who already sent their three reports this hour
@@ -99,10 +102,10 @@ async def test_a_thousand_people_report_at_once(runner: Runner, tg_api: FakeTele
                 HOOK, json=tg_api.update(callback_query=query),
                 headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
             assert response.status_code == 200
-            [answer] = await tg_api.wait_sent(person, 1, within=60)
+            [answer] = await tg_api.wait_sent(person, 1)
             answers[person] = answer.text
 
-    async with httpx.AsyncClient(base_url=runner.web.url, timeout=60) as web:
+    async with httpx.AsyncClient(base_url=runner.web.url, timeout=PATIENCE) as web:
         await asyncio.gather(*(press(web, person) for person in people))
 
     # Every person was answered: thanks, or the limit's refusal (with the hotline).

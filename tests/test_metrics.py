@@ -13,10 +13,11 @@ import pytest
 
 from alerts import publish
 from bot import metrics
+from bot.channels import metrics_web
 from bot.config import ConfigError
 from bot.messages import SendResult
+from compa_testkit.harness import Harness, RecordingChannel, make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import Harness, RecordingChannel, make_config
 
 
 async def _scrape(url: str, token: str | None = None) -> httpx.Response:
@@ -27,7 +28,7 @@ async def _scrape(url: str, token: str | None = None) -> httpx.Response:
 
 async def test_metrics_are_off_by_default(tmp_path: Path) -> None:
     async with Harness.open(tmp_path / "data") as h:
-        assert await metrics.start(h.app) is None
+        assert await metrics_web.start(h.app) is None
 
 
 async def test_the_counts_an_operator_needs(tmp_path: Path) -> None:
@@ -35,7 +36,7 @@ async def test_the_counts_an_operator_needs(tmp_path: Path) -> None:
     async with Harness.open(tmp_path / "data", config) as h:
         jobs = SimpleNamespace(listeners=[])
         jobs.add_listener = lambda fn, mask: jobs.listeners.append(fn)
-        server = await metrics.start(h.app, jobs)
+        server = await metrics_web.start(h.app, jobs)
         assert server is not None
         try:
             telegram = RecordingChannel("telegram")
@@ -76,7 +77,7 @@ async def test_a_token_is_required_when_set(tmp_path: Path,
     monkeypatch.setenv("COMPA_METRICS_TOKEN", "s3cret-token")
     config = make_config(tmp_path / "data", metrics={"enabled": True, "port": 0})
     async with Harness.open(tmp_path / "data", config) as h:
-        server = await metrics.start(h.app)
+        server = await metrics_web.start(h.app)
         assert server is not None
         try:
             assert (await _scrape(server.url)).status_code == 401
@@ -89,14 +90,14 @@ async def test_a_token_is_required_when_set(tmp_path: Path,
 
 
 def test_only_loopback_without_a_token() -> None:
-    assert metrics._loopback("127.0.0.1") and metrics._loopback("::1")
-    assert not metrics._loopback("10.0.0.5") and not metrics._loopback(None)
-    assert not metrics._loopback("testclient")
+    assert metrics_web._loopback("127.0.0.1") and metrics_web._loopback("::1")
+    assert not metrics_web._loopback("10.0.0.5") and not metrics_web._loopback(None)
+    assert not metrics_web._loopback("testclient")
 
 
 async def test_another_machine_is_refused_without_a_token(tmp_path: Path) -> None:
     async with Harness.open(tmp_path / "data") as h:
-        app = metrics.build_metrics_app(h.app, metrics.Metrics())
+        app = metrics_web.build_metrics_app(h.app, metrics.Metrics())
         for source, status in ((("192.0.2.7", 5000), 403), (("127.0.0.1", 5000), 200)):
             transport = httpx.ASGITransport(app=app, client=source)
             async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:

@@ -10,7 +10,7 @@ from alerts import moderators
 from alerts.models import Role, Status
 from bot.config import ConfigError, parse
 from bot.messages import Address
-from tests.harness import REAL_RESOURCES, Harness, make_config
+from compa_testkit.harness import REAL_RESOURCES, Harness, make_config
 from tests.report_helpers import file_report, followup_button, ready
 
 

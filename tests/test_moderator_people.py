@@ -14,8 +14,8 @@ from alerts.models import Role, Status
 from bot.config import ConfigError, parse
 from bot.config_people import normalise_id
 from bot.messages import Address
+from compa_testkit.harness import Harness, make_config
 from tests import canary
-from tests.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
 NAME = "Anastasia-canary-5c1f"
@@ -50,6 +50,11 @@ def test_the_documented_whatsapp_config_gives_the_admin_one_entry(
         moderators = ["+1 (828) 555-0001"]
         [moderation.roles.whatsapp]
         18285550001 = "admin"
+        [resources]
+        hotline = "(828) 012-3400"
+        crisis_line = "(828) 012-3401"
+        legal_aid = "(828) 012-3402"
+        hotline_hours = { es = "24 horas", en = "24 hours" }
     '''))
     wa = [p for p in config.moderators if p.whatsapp]
     assert len(wa) == 1 and wa[0].role == "admin" and wa[0].whatsapp == "18285550001"

@@ -12,7 +12,7 @@ from bot.content import Content, default_content_dir
 from bot.content_check import check_content
 from bot.i18n import I18n
 from bot.placeholders import example_reason, example_resources, shown
-from tests.harness import REAL_RESOURCES, Harness, make_config
+from compa_testkit.harness import REAL_RESOURCES, Harness, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -19,7 +19,7 @@ from bot.app import DB_FILE
 from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.privacy import load_keys
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import followup_button, photo_with_metadata
 
 NAME = "canary-7f3a"

@@ -8,7 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from compa_testkit.patience import PATIENCE
 from tests import canary
+
+pytestmark = pytest.mark.heavy  # a `compa console` subprocess
 
 
 def test_console_session_leaves_no_trace(tmp_path: Path) -> None:
@@ -32,7 +37,7 @@ def test_console_session_leaves_no_trace(tmp_path: Path) -> None:
     config.write_text('[bot]\nlog_level = "DEBUG"\n')
     result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "console"],
                             input=script, text=True, capture_output=True, env=env,
-                            cwd=tmp_path, timeout=60, check=False)
+                            cwd=tmp_path, timeout=PATIENCE, check=False)
     assert result.returncode == 0, result.stderr
     assert "Estos temas le pueden ayudar" in result.stdout  # the session really ran
     assert (data_dir / "compa.sqlite3").exists()

@@ -6,9 +6,9 @@ from __future__ import annotations
 from alerts import outbox, publish
 from alerts.delivery_events import OutboxDeliveryEvents
 from bot.messages import Address, Reply, SendResult
-from tests.fakes.graph_api import wamid
+from compa_testkit.fakes.graph_api import wamid
+from compa_testkit.harness import Harness, RecordingChannel
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import Harness, RecordingChannel
 
 NUMBER = "16505551234"
 

@@ -11,7 +11,7 @@ import pytest
 from alerts import subscriptions as subs
 from bot.clock import FakeClock
 from bot.runner import RunOptions, run
-from tests.harness import Chat, Harness, make_config
+from compa_testkit.harness import Chat, Harness, make_config
 from tests.report_helpers import file_report, ready
 
 

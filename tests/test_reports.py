@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from alerts.models import Status
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import file_report, ready
 
 

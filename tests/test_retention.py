@@ -7,7 +7,7 @@ from pathlib import Path
 from alerts.retention import purge
 from bot.app import App
 from bot.clock import FakeClock
-from tests.harness import Harness, make_config
+from compa_testkit.harness import Harness, make_config
 from tests.report_helpers import file_report, followup_button, ready
 
 HOUR, DAY = 3600, 86_400

@@ -13,8 +13,8 @@ from bot.context import Context, Session
 from bot.messages import Address, Incoming, Reply
 from bot.router import Access, Dispatcher, Route, Router
 from bot.store.users import User
+from compa_testkit.harness import Harness
 from handlers import HOME, ROUTERS
-from tests.harness import Harness
 
 # What anyone may use. Adding to these lists is a decision: say why in the review.
 PUBLIC_COMMANDS = {

@@ -7,7 +7,7 @@ import pytest
 from bot.config import ResourcesConfig
 from bot.content import Content, default_content_dir
 from bot.search import TopicIndex, tokens
-from tests.harness import Harness
+from compa_testkit.harness import Harness
 
 INDEX = TopicIndex(Content.load(default_content_dir(), ResourcesConfig()))
 

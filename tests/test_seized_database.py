@@ -36,13 +36,16 @@ from bot.clock import FakeClock
 from bot.logs import setup_logging
 from bot.messages import Address
 from bot.runner import Runner, RunOptions
+from compa_testkit.fakes.graph_api import FakeGraphAPI
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.harness import Harness, RecordingChannel, make_config
+from compa_testkit.patience import PATIENCE
+from compa_testkit.telegram_kit import TgPerson
 from tests import canary
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.harness import Harness, RecordingChannel, make_config
 from tests.report_helpers import photo_with_metadata
-from tests.telegram_kit import TgPerson
 from tests.whatsapp_support import APP_SECRET, set_secrets
+
+pytestmark = pytest.mark.heavy  # all three channels end to end, then the files searched
 
 # Ana writes on Telegram, Bea on WhatsApp, Carl on the console.
 ANA_ID, ANA_NAME, ANA_USER = 7_412_345_678, "Juana Canaria", "juana_canaria77"
@@ -90,7 +93,7 @@ def leaks(blobs: dict[str, bytes]) -> list[str]:
 def test_the_search_finds_what_it_looks_for() -> None:
     import base64
 
-    from tests.fakes.graph_api import wamid
+    from compa_testkit.fakes.graph_api import wamid
 
     assert leaks({"x": wamid(BEA_WA, 7).encode()})               # a number inside a wamid
     assert leaks({"x": base64.b64encode(b"..." + ANA_NAME.encode())})
@@ -126,12 +129,15 @@ class World:
 
     async def outbox_empty(self) -> None:
         """Until every delivery has its outcome recorded (the dispatcher runs in the
-        background: there is no event to wait on)."""
-        while True:
-            if not await self.app.db.fetchall(
-                    "SELECT id FROM deliveries WHERE status IN ('pending', 'claimed', 'retry')"):
-                return
-            await asyncio.sleep(0.01)
+        background: there is no event to wait on); a hang fails after PATIENCE."""
+        async def poll() -> None:
+            while True:
+                if not await self.app.db.fetchall("SELECT id FROM deliveries WHERE status"
+                                                  " IN ('pending', 'claimed', 'retry')"):
+                    return
+                await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(poll(), PATIENCE)
 
     def files(self) -> dict[str, bytes]:
         return canary.files_under(self.data_dir)

@@ -11,8 +11,9 @@ from alerts import publish
 from alerts.dispatcher import AlertDispatcher
 from bot.messages import Address, Reply, SendResult
 from bot.store import Database
+from compa_testkit.harness import Harness, RecordingChannel, make_config
+from compa_testkit.patience import PATIENCE
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import Harness, RecordingChannel, make_config
 
 IN_FLIGHT = 4
 
@@ -48,13 +49,13 @@ async def test_a_stop_lets_sends_in_flight_finish_so_a_restart_repeats_nothing(
         h.app.alert_dispatcher = dispatcher
         await publish.create(h.app, region=REGION, kind="checkpoint", note="", actor="mod",
                              preverified=True)
-        await asyncio.wait_for(channel.all_in_flight.wait(), 5)
+        await asyncio.wait_for(channel.all_in_flight.wait(), PATIENCE)
         # SIGTERM now: four requests have reached the platform, none has been answered.
         stopping = asyncio.create_task(dispatcher.stop())
         await asyncio.sleep(0)
         assert not stopping.done()          # it waits for them …
         channel.gate.set()
-        await asyncio.wait_for(stopping, 5)  # … and they are recorded before it returns
+        await asyncio.wait_for(stopping, PATIENCE)  # … and they are recorded before it returns
         rows = dict(await h.app.db.fetchall(
             "SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
         assert rows == {"sent": IN_FLIGHT, "pending": 10 - IN_FLIGHT}

@@ -12,9 +12,9 @@ from alerts import publish
 from bot import backup
 from bot.messages import Address
 from bot.store import users as user_store
-from tests.fakes.telegram_api import FakeTelegram
+from compa_testkit.fakes.telegram_api import FakeTelegram
+from compa_testkit.harness import Harness, make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.harness import Harness, make_config
 
 HOOK = "https://bot.example.org/telegram/webhook"
 

@@ -127,7 +127,7 @@ def count_writes(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 async def test_browsing_the_menus_writes_nothing_until_a_step_is_stored(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.harness import Harness
+    from compa_testkit.harness import Harness
 
     async with Harness.open(tmp_path / "data") as harness:
         ana = harness.person("ana")

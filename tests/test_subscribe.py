@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alerts import subscriptions as subs
-from tests.harness import Chat, Harness
+from compa_testkit.harness import Chat, Harness
 
 
 async def _sub(harness: Harness, chat: Chat) -> subs.Subscription:

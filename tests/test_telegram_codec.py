@@ -10,8 +10,8 @@ from telegram import Bot, Update
 from bot.channels.telegram_codec import BotIdentity, Leave, classify, fit, render, utf16_len
 from bot.config import ConfigError
 from bot.messages import Button, Incoming, Menu, Reply
-from tests.fakes.telegram_api import BOT_ID, BOT_USERNAME, FakeTelegram
-from tests.harness import make_config
+from compa_testkit.fakes.telegram_api import BOT_ID, BOT_USERNAME, FakeTelegram
+from compa_testkit.harness import make_config
 
 ME = BotIdentity(BOT_ID, BOT_USERNAME)
 ROOM = "-1009990001"

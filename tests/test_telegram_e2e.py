@@ -10,8 +10,8 @@ import pytest
 
 from bot.logs import setup_logging
 from bot.messages import Address, Reply
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.telegram_kit import TgPerson, channel_of, record_handled, running
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
+from compa_testkit.telegram_kit import TgPerson, channel_of, record_handled, running
 
 
 async def test_start_spanish_topic_paging_back_and_menu(tmp_path: Path,

@@ -10,12 +10,13 @@ import pytest
 from bot.app import App
 from bot.channels.base import MediaError
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_http import AiohttpRequest
 from bot.clock import FakeClock
 from bot.config import ConfigError
 from bot.messages import Address, Button, Media, Menu, Reply, SendResult
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, RateLimits
-from tests.harness import make_config
-from tests.telegram_kit import TgPerson, channel_of, running
+from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram, RateLimits
+from compa_testkit.harness import make_config
+from compa_testkit.telegram_kit import TgPerson, channel_of, running
 
 CHAT = 5550201
 TO = Address("telegram", str(CHAT))
@@ -95,10 +96,14 @@ async def test_server_errors_are_transient(channel: TelegramChannel, tg_api: Fak
 async def test_timeouts_are_transient(tmp_path: Path, tg_api: FakeTelegram) -> None:
     app = await App.create(make_config(tmp_path / "data", channels={"telegram": {
         "enabled": True, "api_base_url": tg_api.url}}), clock=FakeClock())
-    channel = TelegramChannel(app, app.config.channels.telegram, TOKEN, polling=True,
-                              timeout=0.2)
+    # Started with the default timeout, so that starting cannot time out on a busy machine;
+    # then only the send, held until release(), meets a short one: it must time out.
+    channel = TelegramChannel(app, app.config.channels.telegram, TOKEN, polling=True)
     try:
         await channel.start()
+        request = channel.bot.request
+        assert isinstance(request, AiohttpRequest)
+        request._timeout = 0.2
         tg_api.slow("sendMessage")
         result = await channel.send(TO, Reply("hola"))
         assert (result.ok, result.permanent) == (False, False)

@@ -12,8 +12,14 @@ import pytest
 
 from bot.messages import Incoming
 from bot.runner import Runner
-from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, TgPerson, record_handled, running
+from compa_testkit.fakes.telegram_api import FakeTelegram
+from compa_testkit.telegram_kit import (
+    WEBHOOK_SECRET,
+    WEBHOOK_URL,
+    TgPerson,
+    record_handled,
+    running,
+)
 
 HOOK = "/telegram/hook"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Reply
-from tests.harness import Harness
+from compa_testkit.harness import Harness
 
 
 async def test_first_contact_is_bilingual_welcome_with_two_buttons(harness: Harness) -> None:

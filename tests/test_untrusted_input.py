@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.display import defang, untrusted
 from bot.messages import foreign_digits, parse_id
-from tests.harness import Harness
+from compa_testkit.harness import Harness
 from tests.report_helpers import file_report, ready
 
 ODD_DIGITS = ("²", "١٢", "１２", "1²", "٣")

@@ -15,8 +15,8 @@ from bot.app import DB_FILE
 from bot.messages import Address
 from bot.store import Database
 from bot.store.migrations import MIGRATIONS
+from compa_testkit.harness import Harness, RecordingChannel, make_config
 from tests.data.upgrade import make_release_db as release
-from tests.harness import Harness, RecordingChannel, make_config
 
 FIXTURE = Path(__file__).parent / "data" / "upgrade" / "release-cfffb2c.sqlite3"
 RELEASE_SCHEMA = 3

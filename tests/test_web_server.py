@@ -6,6 +6,7 @@ import asyncio
 import socket
 
 from bot.channels.web import WebServer, build_web_app
+from compa_testkit.patience import PATIENCE
 
 
 async def test_accepted_connections_have_nagle_off() -> None:
@@ -25,7 +26,7 @@ async def test_accepted_connections_have_nagle_off() -> None:
     listener = await loop.create_server(Probe, sock=server._sock)
     try:
         _, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        assert await asyncio.wait_for(nodelay.get(), 5)
+        assert await asyncio.wait_for(nodelay.get(), PATIENCE)
         writer.close()
     finally:
         listener.close()

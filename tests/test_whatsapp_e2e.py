@@ -1,5 +1,6 @@
 """WhatsApp end to end: `compa run`'s Runner with real pywa over HTTP, signed real-shaped
-webhooks (tests/data/whatsapp/), and the fake Graph API checking everything that reaches it.
+webhooks (compa_testkit/data/whatsapp/), and the fake Graph API checking everything that
+reaches it.
 
 pywa drops updates it cannot read with only a log line, so every test asserts on what reached
 the fake server, not on what pywa was given.
@@ -20,7 +21,7 @@ from bot.channels.whatsapp_delivery import Outcome
 from bot.channels.whatsapp_webhook import sign
 from bot.logs import setup_logging
 from bot.messages import Address, Button, Media, Menu, Reply
-from tests.fakes.graph_api import FakePerson
+from compa_testkit.fakes.graph_api import FakePerson
 from tests.whatsapp_support import TEMPLATES, VERIFY_TOKEN, whatsapp_env
 
 ANA_WA, ANA_BSUID = "16505551234", "US.13491208655302741918"

@@ -28,8 +28,8 @@ from bot.channels.whatsapp_window import WINDOW_SECONDS, recipient_window
 from bot.config import ConfigError, ResourcesConfig, WhatsAppConfig, WhatsAppTemplate, parse
 from bot.messages import Address, Button, Menu, Reply
 from bot.store import users as user_store
-from tests.fakes.graph_api import fixture
-from tests.harness import Harness, make_config
+from compa_testkit.fakes.graph_api import fixture
+from compa_testkit.harness import Harness, make_config
 from tests.whatsapp_support import set_secrets
 
 # --- identities ---------------------------------------------------------------------------

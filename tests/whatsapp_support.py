@@ -15,8 +15,8 @@ from bot.app import App
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import FakeClock
 from bot.runner import Runner, RunOptions
-from tests.fakes.graph_api import FakeGraphAPI, FakePerson
-from tests.harness import make_config
+from compa_testkit.fakes.graph_api import FakeGraphAPI, FakePerson
+from compa_testkit.harness import make_config
 
 TOKEN, APP_SECRET, VERIFY_TOKEN = "test-token", "test-app-secret", "test-verify-token"
 TEMPLATES = {

@@ -36,7 +36,7 @@ async def build(out: Path) -> None:
     from bot.app import DB_FILE
     from bot.messages import SendResult
     from tests.fanout_support import chat_ids, seed_subscribers
-    from tests.harness import Harness, RecordingChannel, make_config
+    from compa_testkit.harness import Harness, RecordingChannel, make_config
     from tests.report_helpers import file_report, followup_button
 
     with tempfile.TemporaryDirectory() as tmp:

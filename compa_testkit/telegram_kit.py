@@ -22,8 +22,9 @@ from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
 from bot.messages import Incoming, Reply
 from bot.runner import Runner, RunOptions
-from tests.fakes.telegram_api import FakeTelegram, Sent
-from tests.harness import make_config
+from compa_testkit.fakes.telegram_api import FakeTelegram, Sent
+from compa_testkit.harness import make_config
+from compa_testkit.patience import PATIENCE
 
 WEBHOOK_SECRET = "s3cret-for_tests"
 WEBHOOK_URL = "https://compa.example.org/telegram/hook"
@@ -150,7 +151,7 @@ class Answers:
         future.set_result((sent, time.perf_counter()))
 
     async def turn(self, chat_id: int | str, deliver: Callable[[], Awaitable[object]],
-                   within: float = 30.0) -> tuple[Sent, float]:
+                   within: float = PATIENCE) -> tuple[Sent, float]:
         """Delivers one update; returns its one answer and the seconds it took to arrive."""
         key = str(chat_id)
         assert key not in self._waiting, "one update in flight per person"

@@ -6,7 +6,7 @@ descriptions ≤ 72, interactive body ≤ 1024, header ≤ 60, text ≤ 4096), e
 window per recipient (131047, at send time or later in a `failed` status webhook), rate limits
 (130429 for the number, 131056 per person), checks templates, stores and serves media, and
 records everything it accepted. It also plays the people: `FakePerson.says(...)` posts a
-signed, real-shaped webhook (built from tests/data/whatsapp/) to the bot.
+signed, real-shaped webhook (built from compa_testkit/data/whatsapp/) to the bot.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from starlette.routing import Route
 from bot.channels.web import WebServer
 from bot.channels.whatsapp_webhook import SIGNATURE_HEADER, sign
 from bot.clock import FakeClock
+from compa_testkit.patience import PATIENCE
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "whatsapp"
 WINDOW = 24 * 3600
@@ -135,7 +136,7 @@ class FakeGraphAPI:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._recent: dict[str, list[float]] = defaultdict(list)
         self._server: WebServer | None = None
-        self._http = httpx.AsyncClient(timeout=10)
+        self._http = httpx.AsyncClient(timeout=PATIENCE)
         self.changed = asyncio.Event()
 
     # --- server -------------------------------------------------------------------------
@@ -260,7 +261,7 @@ class FakeGraphAPI:
             raise GraphAPIError(132001, "Template name does not exist in the translation")
         params = [p for c in template.get("components", []) if c.get("type") == "body"
                   for p in c.get("parameters", [])]
-        if len(params) != self.templates[key]:  # type: ignore[index]
+        if len(params) != self.templates[key]:
             raise GraphAPIError(132000, "Number of parameters does not match")
         for p in params:
             if _BAD_PARAM.search(p.get("text", "")):

@@ -10,13 +10,13 @@ sendMessage, editMessageText, answerCallbackQuery, setWebhook, deleteWebhook, ge
 leaveChat, getFile and the file download) and validates what the real server validates: text
 length (in UTF-16 units, like Telegram) and emptiness, callback_data ≤ 64 bytes, keyboard shape,
 known callback query ids, editable messages. Faults can be injected per method (429 with
-retry_after, 403 blocked, 400, 500, slow answers held until released, and timeouts that hold an
-answer past the client's patience and then drop it or carry it out), and an optional rate
+retry_after, 403 blocked, 400, 500, slow answers held until released, and lost answers: a 504
+from a gateway, the call dropped or carried out all the same), and an optional rate
 limit (30/s overall, 1/s per chat) counts `rate_violations` for benchmarks. Every call is
 logged with its arrival time and the status it got (`log`), and `on_call` lets a test act on a
 call before it is carried out (hold it, refuse it, or kill the client mid fan-out). Crowds
-(load tests, benchmarks) wait on `on_sent` listeners (see `tests.telegram_kit.Answers`) and can
-start mid-conversation with `shown()`.
+(load tests, benchmarks) wait on `on_sent` listeners (see
+`compa_testkit.telegram_kit.Answers`) and can start mid-conversation with `shown()`.
 
 Updates stay queued until a later getUpdates confirms them with `offset`, as on Telegram, so a
 long poll abandoned by a stopping client loses nothing.
@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.web import WebServer
+from compa_testkit.patience import PATIENCE
 
 TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
@@ -53,7 +54,6 @@ STRING_FIELDS = {"text", "callback_query_id", "url", "secret_token", "file_id", 
                  "inline_message_id", "ip_address", "caption"}
 SEND_METHODS = {"sendMessage", "editMessageText"}
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-SLOW_HOLD_MAX = 30.0
 
 
 class ApiError(Exception):
@@ -113,8 +113,7 @@ class Fault:
     retry_after: int | None = None
     chat_id: str | None = None      # only calls for this chat (None: any)
     slow: bool = False              # hold the answer until release() instead of failing
-    hold: float | None = None       # a timeout: hold this long (seconds), then …
-    deliver: bool = False           # … carry the call out anyway (else drop it with a 504)
+    deliver: bool = False           # carry the call out all the same, then answer the error
 
 
 @dataclass
@@ -173,7 +172,6 @@ class FakeTelegram:
         self._open_queries: set[str] = set()
         self._changed = asyncio.Condition()
         self._release = asyncio.Event()
-        self._stopped = asyncio.Event()
         self._closing = False
         self._recent: deque[float] = deque()
         self._recent_per_chat: dict[str, deque[float]] = defaultdict(deque)
@@ -192,7 +190,6 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._release.set()
-        self._stopped.set()
         async with self._changed:
             self._changed.notify_all()
         if self._server is not None:
@@ -239,15 +236,16 @@ class FakeTelegram:
     def release(self) -> None:
         self._release.set()
 
-    def timeout(self, method: str, hold: float, *, chat_id: str | int | None = None,
-                deliver: bool = False, times: int = 1) -> None:
-        """The next `times` calls hang for `hold` seconds (longer than the client waits). Then
-        the call is dropped (504, nothing done) or, with `deliver`, carried out all the same:
-        the message arrives, but the client never hears so (the ambiguous timeout)."""
+    def lose_answer(self, method: str, *, chat_id: str | int | None = None,
+                    deliver: bool = False, times: int = 1) -> None:
+        """The next `times` calls get a 504 Gateway Timeout at once: the answer was lost on the
+        way. The call was dropped (nothing done) or, with `deliver`, carried out all the same:
+        the message arrives, but the client cannot know (the ambiguous failure). At once, not
+        after a real client timeout, so no test depends on how fast the machine is; the
+        adapter's mapping of a real timeout is tested with `slow()`."""
         chat = None if chat_id is None else str(chat_id)
         self._faults[method].extend(
-            Fault(504, "Gateway Timeout", chat_id=chat, hold=hold, deliver=deliver)
-            for _ in range(times))
+            Fault(504, "Gateway Timeout", chat_id=chat, deliver=deliver) for _ in range(times))
 
     def accepted(self, method: str = "sendMessage") -> list[Call]:
         """The calls of `method` that were carried out (answered 200), in arrival order."""
@@ -370,12 +368,13 @@ class FakeTelegram:
 
     # -- waiting (tests) -------------------------------------------------------------------
 
-    async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+    async def wait_until(self, predicate: Callable[[], bool],
+                         within: float = PATIENCE) -> None:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(predicate), within)
 
     async def wait_sent(self, chat_id: str | int, count: int,
-                        within: float = 5.0) -> list[Sent]:
+                        within: float = PATIENCE) -> list[Sent]:
         """Waits until this chat has seen `count` sends/edits; returns them all."""
         key = str(chat_id)
         await self.wait_until(lambda: len(self.sent[key]) >= count, within)
@@ -402,7 +401,7 @@ class FakeTelegram:
         try:
             if self.on_call is not None:
                 await self.on_call(method, params)
-            await self._maybe_fault(method, params)
+            lost = await self._maybe_fault(method, params)
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -411,8 +410,10 @@ class FakeTelegram:
             call.status, call.retry_after = exc.status, exc.retry_after
             await self._notify()
             return exc.response()
-        call.status = 200
+        call.status = 200           # the platform did it …
         await self._notify()
+        if lost is not None:        # … but the client hears only the error
+            return lost.response()
         return JSONResponse({"ok": True, "result": result})
 
     async def _file(self, request: Request) -> Response:
@@ -440,22 +441,22 @@ class FakeTelegram:
                 params[key] = value
         return params
 
-    async def _maybe_fault(self, method: str, params: dict[str, Any]) -> None:
+    async def _maybe_fault(self, method: str, params: dict[str, Any]) -> ApiError | None:
+        """Raises the call's fault; returns it instead when the call is carried out anyway."""
         chat = str(params.get("chat_id", ""))
         queue = self._faults.get(method, [])
         for i, fault in enumerate(queue):
             if fault.chat_id is None or fault.chat_id == chat:
                 del queue[i]
                 if fault.slow:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._release.wait(), SLOW_HOLD_MAX)
-                    return
-                if fault.hold is not None:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopped.wait(), fault.hold)
-                    if fault.deliver:
-                        return
-                raise ApiError(fault.status, fault.description, fault.retry_after)
+                    with contextlib.suppress(TimeoutError):  # release() or stop() end it
+                        await asyncio.wait_for(self._release.wait(), PATIENCE)
+                    return None
+                error = ApiError(fault.status, fault.description, fault.retry_after)
+                if fault.deliver:
+                    return error
+                raise error
+        return None
 
     def _check_rate(self, chat: str) -> None:
         limits = self.rate_limits
@@ -646,4 +647,4 @@ class FakeTelegram:
                                         "Text buttons are unallowed in the inline keyboard")
                 if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_LIMIT:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        return markup
+        return dict(markup)
