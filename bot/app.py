@@ -8,26 +8,33 @@ import logging
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from alerts import moderators
 from alerts.audit import AuditLog
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
+from alerts.service import AlertService
 from bot import privacy
-from bot.channels.base import Channel, person_key
+from bot.channels.base import CanEdit, Channel, FetchesMedia
+from bot.channels.identity import person_key
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
 from bot.content import Content, default_content_dir
 from bot.context import Context, Session
 from bot.i18n import I18n
-from bot.messages import Address, Incoming, Menu, Reply, SendResult
+from bot.messages import Address, Incoming, Media, Menu, Reply, SendResult
 from bot.router import Dispatcher
 from bot.search import TopicIndex
 from bot.store import Database
 from bot.store import sessions as session_store
 from bot.store import users as user_store
+
+if TYPE_CHECKING:
+    import random
+
+    from alerts.dispatcher import DeliveryDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +54,8 @@ class App:
     regions: Regions
     reports: ReportService
     audit: AuditLog
+    alerts: AlertService
     channels: dict[str, Channel] = field(default_factory=dict)
-    # The alert fan-out (alerts.dispatcher.AlertDispatcher) once the runner has started it.
-    alert_dispatcher: Any = None
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
 
@@ -85,7 +91,13 @@ class App:
         return cls(config=config, privacy=sealer, db=db, i18n=i18n, content=content,
                    dispatcher=Dispatcher(ROUTERS), clock=clock, search=TopicIndex(content),
                    regions=regions, reports=ReportService(db, sealer, config, regions),
-                   audit=audit)
+                   audit=audit, alerts=AlertService(db, sealer, clock, config, i18n, regions))
+
+    def delivery_dispatcher(self, rng: random.Random | None = None) -> DeliveryDispatcher:
+        """The alert fan-out over this app's channels (the runner starts one per process)."""
+        from alerts.dispatcher import DeliveryDispatcher
+
+        return DeliveryDispatcher(self.alerts, self, rng)
 
     async def purge(self) -> None:
         """The retention purge (start-up and hourly)."""
@@ -169,8 +181,28 @@ class App:
     async def send(self, address: Address, reply: Reply) -> SendResult:
         channel = self.channels.get(address.channel)
         if channel is None:
-            return SendResult(ok=False, permanent=True, error="channel not running")
+            return SendResult.failed("channel not running", permanent=True)
         return await channel.send(address, reply)
+
+    async def edit(self, address: Address, message_id: str, reply: Reply
+                   ) -> SendResult | None:
+        """Replaces a message sent earlier; None when that channel cannot edit."""
+        channel = self.channels.get(address.channel)
+        if not isinstance(channel, CanEdit):
+            return None
+        return await channel.edit(address, message_id, reply)
+
+    def channel_names(self) -> tuple[str, ...]:
+        return tuple(self.channels)
+
+    async def fetch_media(self, channel: str, media: Media) -> bytes | None:
+        """A file a person sent, from channels that download on demand; None otherwise."""
+        source = self.channels.get(channel)
+        return await source.fetch_media(media) if isinstance(source, FetchesMedia) else None
+
+    async def last_contact(self, pid: str) -> tuple[float, str | None] | None:
+        """When a person last wrote (to the hour) and their language (the WhatsApp window)."""
+        return await user_store.last_contact(self.db, pid)
 
     async def process(self, msg: Incoming) -> None:
         """handle + respond: what every channel calls for each incoming message."""

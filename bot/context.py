@@ -11,6 +11,7 @@ from bot.i18n import Translate
 from bot.store.users import User
 
 if TYPE_CHECKING:
+    from alerts.service import AlertService
     from bot.app import App
 
 
@@ -50,6 +51,11 @@ class Context:
     @property
     def content(self) -> Any:
         return self.app.content
+
+    @property
+    def alerts(self) -> AlertService:
+        """Publishing, notices and previews (`alerts/service.py`)."""
+        return self.app.alerts
 
     @property
     def config(self) -> Any:

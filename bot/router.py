@@ -112,9 +112,6 @@ class Dispatcher:
     def __init__(self, routers: Iterable[Router]) -> None:
         self.routers = list(routers)
 
-    def known_commands(self) -> set[str]:
-        return {name for r in self.routers for name in r.commands}
-
     async def dispatch(self, ctx: Context, msg: Incoming) -> list[Reply]:
         for stage in (self._command, self._step, self._button, self._keyword, self._fallback):
             result = await stage(ctx, msg)

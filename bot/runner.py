@@ -14,13 +14,17 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.app import App
-from bot.channels.base import Channel
+from bot.channels.base import Channel, ReportsDeliveries, ServesWeb
 from bot.channels.web import WebServer, build_web_app
 from bot.clock import Clock
 from bot.config import Config
+
+if TYPE_CHECKING:
+    from alerts.dispatcher import DeliveryDispatcher
+    from alerts.schedule import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +59,8 @@ class Runner:
         self.channels: list[Channel] = []
         self.web: WebServer | None = None
         self.console: Any = None
-        self.dispatcher: Any = None
-        self.scheduler: Any = None
+        self.dispatcher: DeliveryDispatcher | None = None
+        self.scheduler: Scheduler | None = None
 
     async def start(self) -> None:
         cfg = self.app.config
@@ -71,24 +75,23 @@ class Runner:
             if getattr(cfg.channels, name).enabled:
                 module = importlib.import_module(module_name)
                 self.channels.append(module.build(self.app, self.options))
-        routes = [r for ch in self.channels for r in getattr(ch, "web_routes", list)()]
+        routes = [r for ch in self.channels if isinstance(ch, ServesWeb) for r in ch.web_routes()]
         if routes:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
         from alerts.delivery_events import OutboxDeliveryEvents
-        from alerts.dispatcher import AlertDispatcher
         from alerts.schedule import Scheduler
 
         for channel in self.channels:
-            if hasattr(channel, "events"):
+            if isinstance(channel, ReportsDeliveries):
                 # Status webhooks (WhatsApp) reconcile the outbox by provider message id.
-                channel.events = OutboxDeliveryEvents(self.app)
+                channel.events = OutboxDeliveryEvents(self.app.alerts)
             await channel.start()
             self.app.channels[channel.name] = channel
-        self.dispatcher = AlertDispatcher(self.app)
-        self.app.alert_dispatcher = self.dispatcher
+        self.dispatcher = self.app.delivery_dispatcher()
+        self.app.alerts.on_new_deliveries(self.dispatcher.wake)
         await self.dispatcher.start()
-        self.scheduler = Scheduler(self.app)
+        self.scheduler = Scheduler(self.app.alerts, self.app.purge)
         await self.scheduler.start()
         log.info("running: %s", ", ".join(ch.name for ch in self.channels) or "no channel")
         if self.options.ready is not None:
@@ -99,7 +102,7 @@ class Runner:
             await self.scheduler.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
-            self.app.alert_dispatcher = None
+            self.app.alerts.on_new_deliveries(None)
         for channel in reversed(self.channels):
             with contextlib.suppress(Exception):
                 await channel.stop()

@@ -10,12 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts import publish, schedule
-from alerts import subscriptions as subs
 from alerts.models import Kind, Role
 from alerts.moderators import room
 from alerts.publish import PublishError
-from alerts.render import alert_text
 from alerts.status import AlertStatus, MessageType
 from bot.context import Context
 from bot.i18n import N_, fold
@@ -62,23 +59,21 @@ def _error(ctx: Context, exc: PublishError) -> list[Reply]:
 
 async def preview_text(ctx: Context, alert_id: int) -> str | None:
     """Both languages as subscribers will read them, with the recipients per channel."""
-    row = await ctx.app.db.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))
-    if row is None:
+    alert = await ctx.alerts.get(alert_id)
+    if alert is None:
         return None
-    note = ""
-    if row["note_sealed"] is not None:
-        note = ctx.app.privacy.unseal_text(bytes(row["note_sealed"]), f"alert-note:{alert_id}")
-    counts = await subs.count_by_channel(ctx.app.db, row["region"])
+    note = ctx.alerts.note(alert)
+    counts = await ctx.alerts.reach(alert.region or "")
     reach = ", ".join(f"{ch}: {n}" for ch, n in counts.items()) or "0"
-    observed = float(row["observed"] or row["created"])
+    observed = float(alert.observed or alert.created)
     parts = [ctx.t("Alert #{n} preview. It will reach {reach} (right away).", n=alert_id,
                    reach=reach)]
     for locale in ("es", "en"):
         t = ctx.app.i18n.translator(locale)
-        parts.append(f"— {locale.upper()} —\n" + alert_text(
-            ctx.app, t, locale, kind=row["kind"], region=row["region"], observed=observed,
+        parts.append(f"— {locale.upper()} —\n" + ctx.alerts.alert_text(
+            t, locale, kind=alert.kind or "", region=alert.region or "", observed=observed,
             note=note, number=alert_id, now=ctx.now))
-    if row["status"] == AlertStatus.AWAITING_CONFIRMATION:
+    if alert.status == AlertStatus.AWAITING_CONFIRMATION:
         parts.append(ctx.t("A different publisher must confirm it before it goes out."))
     return "\n\n".join(parts)
 
@@ -93,18 +88,18 @@ def preview_menu(ctx: Context, alert_id: int, status: str) -> Menu:
 
 async def previews_for_room(ctx: Context, alert_id: int) -> list[Reply]:
     """The preview for every moderator address (in the moderators' room, or each one)."""
-    row = await ctx.app.db.fetchone("SELECT status FROM alerts WHERE id = ?", (alert_id,))
+    alert = await ctx.alerts.get(alert_id)
     text = await preview_text(ctx, alert_id)
-    if row is None or text is None:
+    if alert is None or text is None:
         return []
-    return [Reply(text, preview_menu(ctx, alert_id, row["status"]), to=address)
+    return [Reply(text, preview_menu(ctx, alert_id, alert.status), to=address)
             for address in room(ctx.config)]
 
 
 async def draft_for_verified_report(ctx: Context, report_id: int, region: str, kind: str,
                                     observed: int | None) -> list[Reply]:
     """Called when a report has just been verified: a draft alert and its preview."""
-    alert_id = await publish.draft_from_report(ctx.app, report_id=report_id, region=region,
+    alert_id = await ctx.alerts.draft_from_report(report_id=report_id, region=region,
                                                kind=kind, observed=observed, actor=ctx.user.pid)
     await audit(ctx, "draft", f"alert:{alert_id}")
     return await previews_for_room(ctx, alert_id)
@@ -125,13 +120,13 @@ async def preview_button(ctx: Context, msg: Incoming) -> Result:
                             "plates or phone numbers). /cancel to keep it as it is.",
                             n=alert_id))]
     if action == "drop":
-        done = await publish.cancel(ctx.app, alert_id)
+        done = await ctx.alerts.cancel(alert_id)
         await audit(ctx, "cancel" if done else "cancel:late", f"alert:{alert_id}")
         text = ctx.t("Alert #{n} cancelled: it will not go out.", n=alert_id) if done \
             else ctx.t("Alert #{n} can no longer be cancelled.", n=alert_id)
         return [Reply(text, replace=True)]
     try:
-        out = await publish.confirm(ctx.app, alert_id, ctx.user.pid, progress_to=msg.address)
+        out = await ctx.alerts.confirm(alert_id, ctx.user.pid, progress_to=msg.address)
     except PublishError as exc:
         await audit(ctx, "publish:refused", f"alert:{alert_id}")
         return _error(ctx, exc)
@@ -148,7 +143,7 @@ async def typed_note(ctx: Context, msg: Incoming) -> Result:
     alert_id = int(ctx.session.data.get("alert", 0))
     ctx.session.clear()
     try:
-        await publish.set_note(ctx.app, alert_id, msg.text[:1000])
+        await ctx.alerts.set_note(alert_id, msg.text[:1000])
     except PublishError as exc:
         ctx.session.set("pub:note", alert=alert_id)
         return _error(ctx, exc)
@@ -179,7 +174,7 @@ async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
                             "arresto, otro. Example: /alerta buncombe reten near the bridge"))]
     region, kind, note = parsed
     try:
-        out = await publish.create(ctx.app, region=region, kind=kind, note=note,
+        out = await ctx.alerts.create(region=region, kind=kind, note=note,
                                    actor=ctx.user.pid, progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
@@ -203,7 +198,7 @@ async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
                             "the bridge."))]
     alert_id = int(number.lstrip("#"))
     try:
-        out = await publish.follow_up(ctx.app, alert_id, type_, note.strip(), ctx.user.pid,
+        out = await ctx.alerts.follow_up(alert_id, type_, note.strip(), ctx.user.pid,
                                       progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
@@ -224,7 +219,7 @@ async def notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
     if isinstance(parsed, str):
         return [Reply(parsed)]
     when, regions, text_es, text_en = parsed
-    notice_id = await schedule.schedule_notice(ctx.app, when, regions, text_es, text_en,
+    notice_id = await ctx.alerts.schedule_notice(when, regions, text_es, text_en,
                                                ctx.user.pid)
     await audit(ctx, "notice:schedule", f"notice:{notice_id}")
     where = ctx.t("all subscribers") if regions is None else ", ".join(
@@ -273,13 +268,13 @@ async def list_notices(ctx: Context, msg: Incoming) -> list[Reply]:
     """The scheduled notices."""
     if not is_publisher(ctx):
         return await _refuse(ctx, "command:notices")
-    rows = await schedule.list_notices(ctx.app)
-    if not rows:
+    notices = await ctx.alerts.list_notices()
+    if not notices:
         return [Reply(ctx.t("No notices are scheduled."))]
     lines = [ctx.t("Scheduled notices:")] + [
-        f"#{r['id']} · {_local(ctx, r['run_at'])} · "
-        + (ctx.t("all subscribers") if r["regions"] == "*" else r["regions"])
-        for r in rows]
+        f"#{n.id} · {_local(ctx, n.run_at)} · "
+        + (ctx.t("all subscribers") if n.regions is None else ",".join(n.regions))
+        for n in notices]
     return [Reply("\n".join(lines))]
 
 
@@ -291,7 +286,7 @@ async def cancel_notice(ctx: Context, msg: Incoming) -> list[Reply]:
     number = msg.args.lstrip("#")
     if not number.isdigit() or len(number) > 12:
         return [Reply(ctx.t("Write the notice number, e.g. /cancelaraviso 3."))]
-    done = await schedule.cancel_notice(ctx.app, int(number))
+    done = await ctx.alerts.cancel_notice(int(number))
     await audit(ctx, "notice:cancel", f"notice:{number}")
     return [Reply(ctx.t("Notice #{n} cancelled.", n=number) if done
                   else ctx.t("There is no scheduled notice #{n}.", n=number))]

@@ -312,9 +312,8 @@ async def _take_photo(ctx: Context, msg: Incoming, draft: Draft) -> str | None:
         return ctx.t("Only photos can be added to a report.")
     data = media.data
     if data is None:
-        # Channels that download on demand offer `fetch_media(media) -> bytes | None`.
-        fetch = getattr(ctx.app.channels.get(msg.address.channel), "fetch_media", None)
-        data = await fetch(media) if fetch is not None else None
+        # Channels that download on demand hand the file over through the core.
+        data = await ctx.app.fetch_media(msg.address.channel, media)
     if data is None:
         return ctx.t("I could not receive that photo. You can try again or skip it.")
     try:

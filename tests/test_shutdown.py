@@ -7,8 +7,6 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from alerts import publish
-from alerts.dispatcher import AlertDispatcher
 from bot.messages import Address, Reply, SendResult
 from bot.store import Database
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
@@ -43,10 +41,10 @@ async def test_a_stop_lets_sends_in_flight_finish_so_a_restart_repeats_nothing(
         channel = GatedChannel()
         h.app.channels["telegram"] = channel
         await seed_subscribers(h.app, chat_ids(10))
-        dispatcher = AlertDispatcher(h.app)
+        dispatcher = h.app.delivery_dispatcher()
         await dispatcher.start()
-        h.app.alert_dispatcher = dispatcher
-        await publish.create(h.app, region=REGION, kind="checkpoint", note="", actor="mod",
+        h.app.alerts.on_new_deliveries(dispatcher.wake)
+        await h.app.alerts.create(region=REGION, kind="checkpoint", note="", actor="mod",
                              preverified=True)
         await asyncio.wait_for(channel.all_in_flight.wait(), 5)
         # SIGTERM now: four requests have reached the platform, none has been answered.
@@ -58,7 +56,7 @@ async def test_a_stop_lets_sends_in_flight_finish_so_a_restart_repeats_nothing(
         rows = dict(await h.app.db.fetchall(
             "SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
         assert rows == {"sent": IN_FLIGHT, "pending": 10 - IN_FLIGHT}
-        await AlertDispatcher(h.app).drain()  # the next process
+        await h.app.delivery_dispatcher().drain()  # the next process
         assert Counter(channel.arrived) == {str(chat): 1 for chat in chat_ids(10)}
 
 
