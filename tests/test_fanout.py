@@ -350,7 +350,7 @@ async def test_notices_schedule_list_cancel_and_send(h: Harness) -> None:
                                            "Despensa el sábado", "Pantry on Saturday", MOD)
     second = await h.app.alerts.schedule_notice(now + 7200, None, "Taller", "Workshop", MOD)
     third = await h.app.alerts.schedule_notice(now + 7200, None, "No", "No", MOD)
-    assert [r["id"] for r in await h.app.alerts.list_notices()] == [first, second, third]
+    assert [n.id for n in await h.app.alerts.list_notices()] == [first, second, third]
     assert await h.app.alerts.cancel_notice(third)
     assert not await h.app.alerts.cancel_notice(third)
     h.clock.advance(7200)

@@ -47,11 +47,13 @@ async def test_a_stopped_status_unsubscribes_the_delivery(harness: Harness) -> N
 
 
 async def test_the_progress_message_id_is_sealed(harness: Harness) -> None:
+    harness.app.channels["telegram"] = WhatsAppLike("telegram")
+    await seed_subscribers(harness.app, chat_ids(1))
     mod = harness.person("mod1")
     await mod.say("hola")
     await harness.app.alerts.create(region=REGION, kind="raid", note="", actor="mod",
                                     preverified=True, progress_to=mod.address)
     await harness.deliver()
-    assert "Alerta #1 terminada" in mod.inbox[-1].text or "Alert #1 finished" in mod.inbox[-1].text
+    assert mod.inbox[-1].text.startswith("Alerta #1 terminada: 1 enviadas")
     [row] = await harness.app.db.fetchall("SELECT progress_message FROM alerts")
     assert isinstance(row[0], bytes) and b"console" not in row[0]
