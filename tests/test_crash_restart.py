@@ -57,7 +57,7 @@ async def _seed(data_dir: Path) -> Seeded:
     try:
         pids = await seed_subscribers(app, chat_ids(PEOPLE))
         out = await app.alerts.create(region=REGION, kind="checkpoint", note="",
-                                   actor="mod", preverified=True)
+                                      actor="mod", preverified=True)
         assert out.recipients == PEOPLE
     finally:
         await app.close()

@@ -82,7 +82,7 @@ async def test_region_filtering_and_language(h: Harness) -> None:
     await subscriber(h, "carl", ["madison"], "en")
     await subscriber(h, "dan", ["buncombe", "madison"], "en")
     out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="Hwy 19",
-                               actor=MOD, preverified=True)
+                                    actor=MOD, preverified=True)
     assert out.status == AlertStatus.PUBLISHED and out.recipients == 2
     await h.app.delivery_dispatcher().drain()
     bea, carl, dan = (channel(h).received(n) for n in ("bea", "carl", "dan"))
@@ -109,7 +109,7 @@ async def test_direct_alert_needs_a_second_publisher(h: Harness) -> None:
 async def test_notes_with_contact_details_or_plates_are_refused(h: Harness, note: str) -> None:
     with pytest.raises(publish.PublishError):
         await h.app.alerts.create(region="buncombe", kind="checkpoint", note=note, actor=MOD,
-                             preverified=True)
+                                  preverified=True)
 
 
 async def test_ordinary_notes_pass() -> None:
@@ -124,7 +124,7 @@ async def test_follow_ups_reach_exactly_the_original_recipients(
         h: Harness, type_: MessageType, word: str) -> None:
     await subscriber(h, "bea", ["buncombe"])
     out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
-                               actor=MOD, preverified=True)
+                                    actor=MOD, preverified=True)
     await h.app.delivery_dispatcher().drain()
     # Someone who subscribes afterwards did not get the alert, so gets no follow-up either.
     await subscriber(h, "late", ["buncombe"])
@@ -140,7 +140,7 @@ async def test_retraction_cancels_what_has_not_gone_out(h: Harness) -> None:
     for i in range(5):
         await subscriber(h, f"p{i}", ["buncombe"])
     out = await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
-                               preverified=True)
+                                    preverified=True)
     follow = await h.app.alerts.follow_up(out.alert_id, MessageType.RETRACTION, "", MOD)
     assert follow.recipients == 0  # nobody had received it yet
     await h.app.delivery_dispatcher().drain()
@@ -152,7 +152,7 @@ async def test_retraction_cancels_what_has_not_gone_out(h: Harness) -> None:
 async def test_expired_alert_is_never_sent(h: Harness) -> None:
     await subscriber(h, "bea", ["buncombe"])
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     h.clock.advance(6 * 3600 + 1)
     await h.app.delivery_dispatcher().drain()  # the dispatcher checks expiry itself …
     assert channel(h).log == []
@@ -165,11 +165,11 @@ async def test_quiet_hours_defer_normal_alerts_but_not_critical_ones(h: Harness)
     h.clock.set(datetime(2026, 11, 25, 4, 0, tzinfo=NY))
     await subscriber(h, "bea", ["buncombe"], quiet_start=22, quiet_end=7)
     await h.app.alerts.create(region="buncombe", kind="agents", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     await h.app.delivery_dispatcher().drain()
     assert channel(h).received("bea") == []
     await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     await h.app.delivery_dispatcher().drain()
     assert len(channel(h).received("bea")) == 1  # the raid, through quiet hours
     h.clock.set(datetime(2026, 11, 25, 7, 0, 1, tzinfo=NY))
@@ -182,7 +182,7 @@ async def test_crash_mid_fanout_then_restart_delivers_exactly_once(h: Harness) -
     for name in names:
         await subscriber(h, name, ["buncombe"])
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     ch = channel(h)
     original_send = ch.send
     sent = 0
@@ -222,7 +222,7 @@ async def test_faults_retry_after_blocked_and_transient(h: Harness) -> None:
     }
     start = h.clock.now()
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     dispatcher = h.app.delivery_dispatcher(rng=random.Random(1))
     for _ in range(20):
         await dispatcher.drain()
@@ -243,7 +243,7 @@ async def test_gives_up_after_max_attempts(h: Harness) -> None:
     await subscriber(h, "down", ["buncombe"])
     channel(h).script = {"down": [SendResult.failed("500")] * 20}
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     dispatcher = h.app.delivery_dispatcher(rng=random.Random(2))
     for _ in range(30):
         await dispatcher.drain()
@@ -256,7 +256,7 @@ async def test_pacing_never_exceeds_the_configured_rate(h: Harness) -> None:
     for i in range(240):
         await subscriber(h, f"t{i:03d}", ["buncombe"], channel="telegram")
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     await h.app.delivery_dispatcher().drain()
     times = sorted(t for t, _, _ in channel(h, "telegram").log)
     assert len(times) == 240
@@ -269,7 +269,7 @@ async def test_pacing_never_exceeds_the_configured_rate(h: Harness) -> None:
 async def test_per_chat_spacing(h: Harness) -> None:
     await subscriber(h, "solo", ["buncombe"], channel="telegram")
     out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
-                               actor=MOD, preverified=True)
+                                    actor=MOD, preverified=True)
     dispatcher = h.app.delivery_dispatcher()
     await dispatcher.drain()
     await h.app.alerts.follow_up(out.alert_id, MessageType.UPDATE, "still there", MOD)
@@ -288,8 +288,8 @@ async def test_progress_and_final_count_for_the_publisher(h: Harness) -> None:
     mod = h.person("mod1")
     await mod.start_in("en")
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
-                         actor=h.app.pid_for(mod.address), preverified=True,
-                         progress_to=mod.address)
+                              actor=h.app.pid_for(mod.address), preverified=True,
+                              progress_to=mod.address)
     await h.app.delivery_dispatcher().drain()
     final = channel(h).received("mod1")[-1]
     assert "finished: 3 sent, 0 failed, 0 skipped" in final
@@ -301,7 +301,7 @@ async def test_drill_marks_every_message(tmp_path: Path) -> None:
     async with Harness.open(tmp_path / "d", config) as h:
         await subscriber(h, "bea", ["buncombe"])
         await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                             preverified=True)
+                                  preverified=True)
         await h.app.delivery_dispatcher().drain()
         assert h.person("bea").inbox[-1].text.startswith("SIMULACRO / DRILL")
 
@@ -314,7 +314,7 @@ async def test_digest_across_a_dst_change(h: Harness) -> None:
     assert await h.app.alerts.run_digest() == 0  # nothing happened: nothing is sent
     h.clock.set(datetime(2026, 10, 31, 20, 0, tzinfo=NY))
     await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     await h.app.delivery_dispatcher().drain()
     assert channel(h).received("dora") == []  # digest people get no immediate alert
     assert len(channel(h).received("ivan")) == 1
@@ -333,7 +333,7 @@ async def test_missed_digest_runs_once_on_catch_up(h: Harness) -> None:
     await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
     h.clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=NY))
     await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     # The process was down at 07:30 and comes back at 09:00.
     h.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=NY))
     await h.app.alerts.catch_up()
@@ -347,7 +347,7 @@ async def test_notices_schedule_list_cancel_and_send(h: Harness) -> None:
     await subscriber(h, "carl", ["madison"], "en")
     now = h.clock.now()
     first = await h.app.alerts.schedule_notice(now + 3600, ["buncombe"],
-                                           "Despensa el sábado", "Pantry on Saturday", MOD)
+                                               "Despensa el sábado", "Pantry on Saturday", MOD)
     second = await h.app.alerts.schedule_notice(now + 7200, None, "Taller", "Workshop", MOD)
     third = await h.app.alerts.schedule_notice(now + 7200, None, "No", "No", MOD)
     assert [n.id for n in await h.app.alerts.list_notices()] == [first, second, third]
@@ -364,7 +364,7 @@ async def test_notices_schedule_list_cancel_and_send(h: Harness) -> None:
 async def test_unsubscribe_stops_pending_deliveries(h: Harness) -> None:
     pid = await subscriber(h, "bea", ["buncombe"])
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     assert await subs.unsubscribe(h.app.db, pid)
     await h.app.delivery_dispatcher().drain()
     assert channel(h).received("bea") == []
@@ -385,7 +385,7 @@ async def test_publish_is_one_transaction_with_its_outbox(h: Harness) -> None:
 
     h.app.db.write = counting_write  # type: ignore[method-assign]
     await h.app.alerts.create(region="buncombe", kind="checkpoint", note="a note",
-                         actor=MOD, preverified=True)
+                              actor=MOD, preverified=True)
     assert calls == 1
     rows = await h.app.db.fetchall("SELECT COUNT(*) FROM deliveries")
     assert rows[0][0] == 1
@@ -399,7 +399,7 @@ async def test_all_clear_while_the_original_is_in_flight(h: Harness) -> None:
     await subscriber(h, "bea", ["buncombe"], "en")
     await subscriber(h, "gone", ["buncombe"], "en")
     out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
-                               preverified=True)
+                                    preverified=True)
     # A dispatcher has both deliveries in flight when the moderator sends the all clear.
     claimed = await deliveries.claim(h.app.db, h.clock.now(), 30, 10, ("console",), 8)
     assert len(claimed) == 2
@@ -423,7 +423,7 @@ async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
     await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
     h.clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=NY))
     await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
+                              preverified=True)
     h.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=NY))  # down at 07:30, back at 09:00
     scheduler = schedule.Scheduler(h.app.alerts, h.app.purge)
     await scheduler.start()  # the real AsyncIOScheduler, started in this loop

@@ -129,7 +129,7 @@ async def test_random_faults_lose_nothing_and_duplicate_nothing(
     # The draw must really contain every kind of fault, or the test proves less than it says.
     assert plan.blocked and plan.flooded and plan.errors and plan.timeouts and plan.ambiguous
     out = await app.alerts.create(region=REGION, kind="checkpoint", note="", actor="mod",
-                               preverified=True)
+                                  preverified=True)
     assert out.recipients == PEOPLE
     await run_until_done(app, clock, app.delivery_dispatcher(rng=random.Random(SEED)))
     # Held requests finish (dropped or carried out) after the client has given up on them.

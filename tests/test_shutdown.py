@@ -45,7 +45,7 @@ async def test_a_stop_lets_sends_in_flight_finish_so_a_restart_repeats_nothing(
         await dispatcher.start()
         h.app.alerts.on_new_deliveries(dispatcher.wake)
         await h.app.alerts.create(region=REGION, kind="checkpoint", note="", actor="mod",
-                             preverified=True)
+                                  preverified=True)
         await asyncio.wait_for(channel.all_in_flight.wait(), 5)
         # SIGTERM now: four requests have reached the platform, none has been answered.
         stopping = asyncio.create_task(dispatcher.stop())
