@@ -3,6 +3,7 @@ can ("sent 600 / 1,234"), then the final count."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from babel.numbers import format_decimal
@@ -13,6 +14,8 @@ from bot.messages import Address, Reply
 from bot.store import alerts as store
 from bot.store import deliveries
 from bot.store import users as user_store
+
+log = logging.getLogger(__name__)
 
 
 def summary(counts: dict[str, int]) -> dict[str, int]:
@@ -37,29 +40,39 @@ class ProgressMessages:
         self.outlet = outlet
 
     async def update(self, alert_ids: Iterable[int], force: bool = False) -> None:
+        """Each alert's message; one that cannot be shown (a sealed destination that does
+        not open) is given up, never the round."""
+        for alert_id in sorted(alert_ids):
+            try:
+                await self._update(alert_id, force)
+            except Exception as exc:
+                log.exception("progress for alert %d failed (%s); not shown any more",
+                              alert_id, type(exc).__name__)
+                await store.set_progress(self.deps.db, alert_id, None, self.deps.clock.now(),
+                                         done=True)
+
+    async def _update(self, alert_id: int, force: bool) -> None:
         deps = self.deps
         now = deps.clock.now()
+        alert = await store.get(deps.db, alert_id)
+        if alert is None or alert.progress_to_sealed is None:
+            return
+        numbers = summary(await deliveries.counts(deps.db, alert_id))
+        done = numbers["open"] == 0
+        last = alert.progress_updated
         every = deps.config.alerts.progress_every_seconds
-        for alert_id in sorted(alert_ids):
-            alert = await store.get(deps.db, alert_id)
-            if alert is None or alert.progress_to_sealed is None:
-                continue
-            numbers = summary(await deliveries.counts(deps.db, alert_id))
-            done = numbers["open"] == 0
-            last = alert.progress_updated
-            if not done and not force and last is not None and now - last < every:
-                continue
-            text = await self._text(alert_id, alert.created_by, numbers, done)
-            address = deps.progress_address(alert.progress_to_sealed)
-            # The message id is sealed like the address: a WhatsApp id carries the number.
-            context = f"progress-message:{alert_id}"
-            previous = None if alert.progress_message is None \
-                else deps.privacy.unseal_text(alert.progress_message, context)
-            provider_id = await self._show(address, text, previous)
-            await store.set_progress(
-                deps.db, alert_id,
-                deps.privacy.seal_text(provider_id, context) if provider_id else None, now,
-                done)
+        if not done and not force and last is not None and now - last < every:
+            return
+        text = await self._text(alert_id, alert.created_by, numbers, done)
+        address = deps.progress_address(alert.progress_to_sealed)
+        # The message id is sealed like the address: a WhatsApp id carries the number.
+        context = f"progress-message:{alert_id}"
+        previous = None if alert.progress_message is None \
+            else deps.privacy.unseal_text(alert.progress_message, context)
+        provider_id = await self._show(address, text, previous)
+        await store.set_progress(
+            deps.db, alert_id,
+            deps.privacy.seal_text(provider_id, context) if provider_id else None, now, done)
 
     async def _text(self, alert_id: int, pid: str | None, numbers: dict[str, int],
                     done: bool) -> str:

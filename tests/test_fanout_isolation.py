@@ -88,3 +88,15 @@ async def test_the_console_run_delivers_around_a_poisoned_row_and_exits_cleanly(
         assert sorted(s for s, _ in got.values()) == ["failed", "sent", "sent", "sent", "sent"]
     finally:
         await app.close()
+
+
+async def test_a_progress_destination_that_does_not_open_is_given_up(harness: Harness) -> None:
+    await seed(harness.app, ("ana",))
+    out = await harness.app.alerts.create(region="buncombe", kind="raid", note="",
+                                          actor="mod", preverified=True,
+                                          progress_to=Address("console", "mod1"))
+    await harness.app.db.execute("UPDATE alerts SET progress_to_sealed = x'00112233'")
+    assert await harness.app.delivery_dispatcher().drain() == 1   # no raise
+    assert sorted(harness.channels["console"].inbox) == ["ana"]
+    alert = await harness.app.alerts.get(out.alert_id)
+    assert alert is not None and alert.progress_to_sealed is None
