@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from alerts import moderators
 from alerts.audit import AuditLog
+from alerts.dispatcher import DeliveryDispatcher
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
@@ -30,11 +31,6 @@ from bot.search import TopicIndex
 from bot.store import Database
 from bot.store import sessions as session_store
 from bot.store import users as user_store
-
-if TYPE_CHECKING:
-    import random
-
-    from alerts.dispatcher import DeliveryDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +91,6 @@ class App:
 
     def delivery_dispatcher(self, rng: random.Random | None = None) -> DeliveryDispatcher:
         """The alert fan-out over this app's channels (the runner starts one per process)."""
-        from alerts.dispatcher import DeliveryDispatcher
-
         return DeliveryDispatcher(self.alerts, self, rng)
 
     async def purge(self) -> None:

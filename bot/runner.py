@@ -14,17 +14,16 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
+from alerts.delivery_events import OutboxDeliveryEvents
+from alerts.dispatcher import DeliveryDispatcher
+from alerts.schedule import Scheduler
 from bot.app import App
 from bot.channels.base import Channel, ReportsDeliveries, ServesWeb
 from bot.channels.web import WebServer, build_web_app
 from bot.clock import Clock
 from bot.config import Config
-
-if TYPE_CHECKING:
-    from alerts.dispatcher import DeliveryDispatcher
-    from alerts.schedule import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +78,6 @@ class Runner:
         if routes:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
-        from alerts.delivery_events import OutboxDeliveryEvents
-        from alerts.schedule import Scheduler
-
         for channel in self.channels:
             if isinstance(channel, ReportsDeliveries):
                 # Status webhooks (WhatsApp) reconcile the outbox by provider message id.
