@@ -9,7 +9,7 @@ Outgoing: `whatsapp_render` shapes each reply within Meta's limits; messages go 
 Graph API client, whose base URL is fixed, so an httpx transport rewrites each request to
 `api_base_url` (a proxy, or the fake server in tests). `send()` (alerts, moderator cards)
 respects the 24-hour window: free-form inside it, the configured template outside it, else
-`skipped_window`. It never raises for platform errors.
+a `window_closed` outcome. It never raises for platform errors.
 """
 
 from __future__ import annotations
