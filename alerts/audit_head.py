@@ -19,14 +19,25 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from alerts.moderators import Room
+from bot.clock import Clock
 from bot.i18n import N_
 from bot.privacy import Privacy
 from bot.store import audit as store
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from alerts.audit import AuditLog
+
+
+class HeadRoom(Room, Protocol):
+    """What posting the audit head needs: the room, a clock and the audit log."""
+
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
 HEAD_FILE = "audit-head.json"
 # Posted at least daily: the job runs hourly and posts when the last post is this old.
@@ -90,7 +101,7 @@ class HeadFile:
                 tmp.unlink()
 
 
-async def post_head(app: App) -> bool:
+async def post_head(app: HeadRoom) -> bool:
     """Sends the head to the moderators' room when the last post is old enough."""
     from alerts.moderators import tell_room
 

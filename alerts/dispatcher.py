@@ -1,13 +1,16 @@
 """Delivery: claim due outbox rows, pace each channel at its limit, send, record the outcome.
 
-Retry decisions, like Alertmanager's and mailroom's, are explicit:
-- sent → `sent` (with the provider's message id, for status webhooks);
-- the platform said "retry after N" → `retry` at now + N, and the whole channel pauses N;
-- transient (5xx, timeout, network) → `retry` with exponential backoff, `failed` after
-  `max_attempts`;
-- permanent: blocked or deactivated → `failed` and the person is unsubscribed; WhatsApp window
-  closed with no template → `skipped_window`; anything else → `failed` with the reason;
+Retry decisions, like Alertmanager's and mailroom's, are explicit and follow the outcome the
+channel set (`SendResult.outcome`), never words in an error:
+- sent → `sent` (with a keyed hash of the provider's message id, for status webhooks);
+- retry_after N → `retry` at now + N, and the whole channel pauses N;
+- blocked (they blocked us, stopped marketing) → `unsubscribed`, and so are they;
+- window_closed (WhatsApp, no template) → `skipped_window`;
+- failed: permanent → `failed` with the reason; transient (5xx, timeout, network) → `retry`
+  with exponential backoff, `failed` after `max_attempts`;
 - the alert expired before its turn → `skipped_expired` (an expired alert is never sent).
+One delivery that cannot be prepared (an address that does not unseal, an alert that does not
+render) is `failed` with its reason and the round goes on: it never holds back the others.
 A row is recorded right after its send, so a crash repeats at most the sends in flight, and
 a stop (SIGTERM) lets the sends in flight finish and be recorded before it cancels anything:
 a cancelled send may already have reached the platform (docs/RELIABILITY.md).
@@ -20,32 +23,26 @@ import contextlib
 import logging
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
-from alerts import outbox, progress
 from alerts import subscriptions as subs
-from alerts.outbox import Claim
+from alerts.deps import Outlet
+from alerts.progress import ProgressMessages
 from alerts.ratelimit import Pacer
-from alerts.render import render
+from alerts.service import AlertService
 from alerts.status import DeliveryStatus, MessageType
 from bot.config import PaceConfig
-from bot.messages import Address, Reply, SendResult
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.messages import Address, Reply, SendOutcome, SendResult
+from bot.store import alerts as alert_store
+from bot.store import deliveries
+from bot.store.alerts import Alert
+from bot.store.deliveries import Delivery
 
 log = logging.getLogger(__name__)
 
-BLOCKED_WORDS = ("blocked", "deactivated", "forbidden", "131050", "user is deactivated",
-                 "stopped marketing")
-WINDOW_ERROR = "skipped_window"
 # How long a stop waits for sends in flight: longer than one Bot API / Graph API call may take.
 STOP_GRACE_SECONDS = 30.0
-
-
-def is_blocked(result: SendResult) -> bool:
-    error = (result.error or "").lower()
-    return result.permanent and any(word in error for word in BLOCKED_WORDS)
+# What a round keeps of a rendered text: the same words for everyone in a language.
+Texts = dict[tuple[int, str], str | None]
 
 
 def backoff(attempts: int, rng: random.Random) -> float:
@@ -62,12 +59,18 @@ class ChannelLane:
     last_sent: dict[str, float] = field(default_factory=dict)
 
 
-class AlertDispatcher:
-    """One per process; `run()` until `stop()`. Tests drive `drain()` with a fake clock."""
+class DeliveryDispatcher:
+    """The alert fan-out, one per process; `run()` until `stop()`. Tests drive `drain()`
+    with a fake clock."""
 
-    def __init__(self, app: App, rng: random.Random | None = None) -> None:
-        self.app = app
-        self.config = app.config.alerts
+    def __init__(self, alerts: AlertService, outlet: Outlet,
+                 rng: random.Random | None = None) -> None:
+        self.alerts = alerts
+        self.outlet = outlet
+        self.db = alerts.db
+        self.clock = alerts.clock
+        self.config = alerts.config.alerts
+        self.progress = ProgressMessages(alerts, outlet)
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -82,15 +85,15 @@ class AlertDispatcher:
         if channel not in self.lanes:
             pace = self.config.pace.get(channel) or PaceConfig()
             self.lanes[channel] = ChannelLane(channel, pace,
-                                              Pacer(self.app.clock, pace.rate_per_second))
+                                              Pacer(self.clock, pace.rate_per_second))
         return self.lanes[channel]
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
-        await outbox.release_claims(self.app.db)
-        self._task = asyncio.create_task(self.run(), name="alert-dispatcher")
+        await deliveries.release_claims(self.db)
+        self._task = asyncio.create_task(self.run(), name="delivery-dispatcher")
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Claims nothing more, lets the sends in flight finish and be recorded (up to
@@ -105,7 +108,7 @@ class AlertDispatcher:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         # Claimed but never sent: due again at once for the next process.
-        await outbox.release_claims(self.app.db)
+        await deliveries.release_claims(self.db)
         self._task, self._stopping = None, False  # drain() still works by hand afterwards
 
     async def run(self) -> None:
@@ -118,13 +121,13 @@ class AlertDispatcher:
             if sent:
                 continue
             self._wake.clear()
-            due = await outbox.next_due(self.app.db, self._channels())
-            timeout = 30.0 if due is None else max(0.05, due - self.app.clock.now())
+            due = await deliveries.next_due(self.db, self._channels())
+            timeout = 30.0 if due is None else max(0.05, due - self.clock.now())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(timeout, 30.0))
 
     def _channels(self) -> tuple[str, ...]:
-        return tuple(self.app.channels) or ("none",)
+        return self.outlet.channel_names() or ("none",)
 
     async def drain(self, max_rounds: int = 10_000) -> int:
         """Processes everything that is due now (advancing a fake clock as pacing waits)."""
@@ -137,112 +140,128 @@ class AlertDispatcher:
         return total
 
     async def drain_once(self) -> int:
-        channels = self._channels()
-        limit = self.config.batch_size
-        claims = await outbox.claim(self.app.db, self.app.clock.now(),
-                                    self.config.lease_seconds, limit, channels)
+        claims = await deliveries.claim(self.db, self.clock.now(), self.config.lease_seconds,
+                                        self.config.batch_size, self._channels(),
+                                        self.config.max_attempts)
         if not claims:
             return 0
-        by_channel: dict[str, list[Claim]] = {}
+        by_channel: dict[str, list[Delivery]] = {}
         for c in claims:
             by_channel.setdefault(c.channel, []).append(c)
-        ids = sorted({c.alert_id for c in claims})
-        marks = ",".join("?" for _ in ids)
-        alerts = {int(row["id"]): row for row in await self.app.db.fetchall(
-            f"SELECT * FROM alerts WHERE id IN ({marks})", ids)}
-        texts: dict[tuple[int, str], str | None] = {}
+        alerts = await alert_store.get_many(self.db, sorted({c.alert_id for c in claims}))
+        texts: Texts = {}
         await asyncio.gather(*(self._send_lane(self.lane(ch), items, alerts, texts)
                                for ch, items in by_channel.items()))
-        await progress.report(self.app, {c.alert_id for c in claims})
+        await self.progress.update({c.alert_id for c in claims})
         return len(claims)
 
-    async def _send_lane(self, lane: ChannelLane, claims: list[Claim], alerts: dict[int, Any],
-                         texts: dict[tuple[int, str], str | None]) -> None:
-        queue: asyncio.Queue[Claim] = asyncio.Queue()
+    async def _send_lane(self, lane: ChannelLane, claims: list[Delivery],
+                         alerts: dict[int, Alert], texts: Texts) -> None:
+        queue: asyncio.Queue[Delivery] = asyncio.Queue()
         for c in claims:
             queue.put_nowait(c)
 
         async def worker() -> None:
             while not queue.empty() and not self._stopping:
-                await self._deliver(lane, queue.get_nowait(), alerts, texts)
+                await self._deliver_isolated(lane, queue.get_nowait(), alerts, texts)
 
         await asyncio.gather(*(worker() for _ in range(min(lane.pace.concurrency,
                                                             len(claims)))))
 
-    async def _deliver(self, lane: ChannelLane, claim: Claim, alerts: dict[int, Any],
-                       texts: dict[tuple[int, str], str | None]) -> None:
-        app, now = self.app, self.app.clock.now()
+    async def _deliver_isolated(self, lane: ChannelLane, claim: Delivery,
+                                alerts: dict[int, Alert], texts: Texts) -> None:
+        """One delivery; whatever goes wrong with it is recorded on it, not on the round."""
+        try:
+            await self._deliver(lane, claim, alerts, texts)
+        except Exception as exc:
+            # Never the exception's text: it may quote what it failed on.
+            reason = f"error: {type(exc).__name__}"
+            log.exception("delivery %d failed (%s); the round goes on", claim.id, reason)
+            await deliveries.record(self.db, claim.id, DeliveryStatus.FAILED, error=reason)
+
+    async def _deliver(self, lane: ChannelLane, claim: Delivery, alerts: dict[int, Alert],
+                       texts: Texts) -> None:
+        now = self.clock.now()
         alert = alerts.get(claim.alert_id)
         if alert is None or claim.address_sealed is None:
-            await outbox.record(app.db, claim.id, DeliveryStatus.UNSUBSCRIBED)
+            await deliveries.record(self.db, claim.id, DeliveryStatus.UNSUBSCRIBED)
             return
-        if alert["expires"] <= now:
-            await outbox.record(app.db, claim.id, DeliveryStatus.SKIPPED_EXPIRED)
+        if alert.expires <= now:
+            await deliveries.record(self.db, claim.id, DeliveryStatus.SKIPPED_EXPIRED)
             return
-        if alert["parent_id"] is not None:
-            # A follow-up goes only to people whose original went out, and after it.
-            original = await outbox.original_outcome(app.db, int(alert["parent_id"]), claim.pid)
-            if original in ("pending", "claimed", "retry"):
-                await outbox.record(app.db, claim.id, DeliveryStatus.PENDING,
-                                    next_attempt=now + 1.0)
-                return
-            if original != DeliveryStatus.SENT:
-                await outbox.record(app.db, claim.id, DeliveryStatus.CANCELLED,
-                                    error=f"original {original}")
-                return
+        if alert.parent_id is not None and not await self._original_went_out(claim, alert, now):
+            return
         spacing = lane.pace.per_chat_seconds
         last = lane.last_sent.get(claim.pid)
         if spacing and last is not None and now - last < spacing:
             # Too soon after this person's previous message: wait for their turn, not ours.
-            await outbox.record(app.db, claim.id, DeliveryStatus.PENDING,
-                                next_attempt=last + spacing)
+            await deliveries.record(self.db, claim.id, DeliveryStatus.PENDING,
+                                    next_attempt=last + spacing)
             return
-        locale = claim.locale or app.config.bot.default_locale
-        key = (claim.alert_id, locale)
-        if alert["type"] == MessageType.DIGEST:
-            text = await render(app, alert, claim.pid, locale, now)  # each person's own
-        elif key in texts:
-            text = texts[key]  # the same words for everyone in this language, this round
-        else:
-            text = texts[key] = await render(app, alert, claim.pid, locale, now)
+        text = await self._text(claim, alert, texts, now)
         if text is None:
-            await outbox.record(app.db, claim.id, DeliveryStatus.CANCELLED, error="empty")
+            await deliveries.record(self.db, claim.id, DeliveryStatus.CANCELLED, error="empty")
             return
-        chat_id = app.privacy.unseal_text(claim.address_sealed, f"address:{claim.channel}")
+        chat_id = self.alerts.privacy.unseal_text(claim.address_sealed,
+                                                  f"address:{claim.channel}")
         await lane.pacer.acquire()
         if self._stopping:
             return  # not sent: the stop puts the claim back
         self._in_flight += 1
         self._idle.clear()
         try:
-            result = await app.send(Address(claim.channel, chat_id), Reply(text))
-            lane.last_sent[claim.pid] = app.clock.now()
+            result = await self.outlet.send(Address(claim.channel, chat_id), Reply(text))
+            lane.last_sent[claim.pid] = self.clock.now()
             await self._record(lane, claim, result)
         finally:
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
 
-    async def _record(self, lane: ChannelLane, claim: Claim, result: SendResult) -> None:
-        db, now = self.app.db, self.app.clock.now()
-        if result.ok:
-            await outbox.record(db, claim.id, DeliveryStatus.SENT,
-                                provider_id=outbox.provider_key(self.app.privacy,
-                                                                result.provider_id))
-        elif result.retry_after is not None:
-            lane.pacer.pause(result.retry_after)
-            await outbox.record(db, claim.id, DeliveryStatus.RETRY,
-                                next_attempt=now + result.retry_after, error="rate limited")
-        elif result.permanent and result.error == WINDOW_ERROR:
-            await outbox.record(db, claim.id, DeliveryStatus.SKIPPED_WINDOW, error=WINDOW_ERROR)
-        elif is_blocked(result):
+    async def _original_went_out(self, claim: Delivery, alert: Alert, now: float) -> bool:
+        """A follow-up goes only to people whose original went out, and after it."""
+        original = await deliveries.original_outcome(self.db, alert.parent_id or 0, claim.pid)
+        if original in ("pending", "claimed", "retry"):
+            await deliveries.record(self.db, claim.id, DeliveryStatus.PENDING,
+                                    next_attempt=now + 1.0)
+            return False
+        if original != DeliveryStatus.SENT:
+            await deliveries.record(self.db, claim.id, DeliveryStatus.CANCELLED,
+                                    error=f"original {original}")
+            return False
+        return True
+
+    async def _text(self, claim: Delivery, alert: Alert, texts: Texts, now: float
+                    ) -> str | None:
+        locale = claim.locale or self.alerts.config.bot.default_locale
+        if alert.type == MessageType.DIGEST:
+            return await self.alerts.render(alert, claim.pid, locale, now)  # each their own
+        key = (claim.alert_id, locale)
+        if key not in texts:
+            texts[key] = await self.alerts.render(alert, claim.pid, locale, now)
+        return texts[key]
+
+    async def _record(self, lane: ChannelLane, claim: Delivery, result: SendResult) -> None:
+        db, now, outcome = self.db, self.clock.now(), result.outcome
+        if outcome is SendOutcome.SENT:
+            await deliveries.record(db, claim.id, DeliveryStatus.SENT,
+                                    provider_id=self.alerts.provider_key(result.provider_id))
+        elif outcome is SendOutcome.RETRY_AFTER:
+            wait = result.retry_after if result.retry_after is not None else 1.0
+            lane.pacer.pause(wait)
+            await deliveries.record(db, claim.id, DeliveryStatus.RETRY,
+                                    next_attempt=now + wait, error="rate limited")
+        elif outcome is SendOutcome.WINDOW_CLOSED:
+            await deliveries.record(db, claim.id, DeliveryStatus.SKIPPED_WINDOW,
+                                    error="window closed")
+        elif outcome is SendOutcome.BLOCKED:
             # They blocked the bot (or stopped messages): stop everything for them.
-            await outbox.record(db, claim.id, DeliveryStatus.UNSUBSCRIBED, error="blocked")
+            await deliveries.record(db, claim.id, DeliveryStatus.UNSUBSCRIBED, error="blocked")
             await subs.unsubscribe(db, claim.pid)
         elif result.permanent or claim.attempts >= self.config.max_attempts:
-            await outbox.record(db, claim.id, DeliveryStatus.FAILED,
-                                error=(result.error or "failed")[:200])
+            await deliveries.record(db, claim.id, DeliveryStatus.FAILED,
+                                    error=(result.error or "failed")[:200])
         else:
-            await outbox.record(db, claim.id, DeliveryStatus.RETRY,
-                                next_attempt=now + backoff(claim.attempts, self.rng),
-                                error=(result.error or "transient")[:200])
+            await deliveries.record(db, claim.id, DeliveryStatus.RETRY,
+                                    next_attempt=now + backoff(claim.attempts, self.rng),
+                                    error=(result.error or "transient")[:200])

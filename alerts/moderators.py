@@ -10,19 +10,33 @@ vote, and the key in the database says nothing about who it is.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from alerts.models import Role
 from bot.channels import whatsapp_ids
-from bot.channels.base import person_key
+from bot.channels.identity import person_key
 from bot.config import Config, Moderator
 from bot.config_people import normalise_id
-from bot.messages import Address
+from bot.i18n import I18n
+from bot.messages import Address, Reply, SendResult
 from bot.privacy import Privacy
+from bot.store import Database
 from bot.store import users as user_store
 
-if TYPE_CHECKING:
-    from bot.app import App
+
+class Room(Protocol):
+    """What telling the moderators' room needs (the composition root offers it)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def i18n(self) -> I18n: ...
+
+    def pid_for(self, address: Address) -> str: ...
+
+    async def send(self, address: Address, reply: Reply) -> SendResult: ...
 
 
 def _ids_of(address: Address) -> list[str]:
@@ -113,7 +127,7 @@ def count(config: Config) -> int:
     return sum(1 for person in config.moderators if enabled & set(person.ids()))
 
 
-async def tell_room(app: App, message: str, **kwargs: object) -> int:
+async def tell_room(app: Room, message: str, **kwargs: object) -> int:
     """Sends a message (an N_ string) to every moderator, each in their language, from a job
     (no conversation to answer); returns how many sends succeeded."""
     from bot.messages import Reply

@@ -3,17 +3,19 @@ can ("sent 600 / 1,234"), then the final count."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from babel.numbers import format_decimal
 
-from alerts import outbox
+from alerts.deps import AlertDeps, Outlet
 from alerts.status import OPEN_DELIVERY
 from bot.messages import Address, Reply
+from bot.store import alerts as store
+from bot.store import deliveries
+from bot.store import users as user_store
 
-if TYPE_CHECKING:
-    from bot.app import App
+log = logging.getLogger(__name__)
 
 
 def summary(counts: dict[str, int]) -> dict[str, int]:
@@ -29,71 +31,70 @@ def summary(counts: dict[str, int]) -> dict[str, int]:
     }
 
 
-async def report(app: App, alert_ids: Iterable[int], force: bool = False) -> None:
-    now = app.clock.now()
-    every = app.config.alerts.progress_every_seconds
-    for alert_id in sorted(alert_ids):
-        row = await app.db.fetchone(
-            "SELECT id, created_by, progress_to_sealed, progress_message, progress_updated"
-            " FROM alerts WHERE id = ?", (alert_id,))
-        if row is None or row["progress_to_sealed"] is None:
-            continue
-        numbers = summary(await outbox.counts(app.db, alert_id))
+class ProgressMessages:
+    """Keeps each publisher's progress message current (at most every
+    `alerts.progress_every_seconds`, and always once an alert is done)."""
+
+    def __init__(self, deps: AlertDeps, outlet: Outlet) -> None:
+        self.deps = deps
+        self.outlet = outlet
+
+    async def update(self, alert_ids: Iterable[int], force: bool = False) -> None:
+        """Each alert's message; one that cannot be shown (a sealed destination that does
+        not open) is given up, never the round."""
+        for alert_id in sorted(alert_ids):
+            try:
+                await self._update(alert_id, force)
+            except Exception as exc:
+                log.exception("progress for alert %d failed (%s); not shown any more",
+                              alert_id, type(exc).__name__)
+                await store.set_progress(self.deps.db, alert_id, None, self.deps.clock.now(),
+                                         done=True)
+
+    async def _update(self, alert_id: int, force: bool) -> None:
+        deps = self.deps
+        now = deps.clock.now()
+        alert = await store.get(deps.db, alert_id)
+        if alert is None or alert.progress_to_sealed is None:
+            return
+        numbers = summary(await deliveries.counts(deps.db, alert_id))
         done = numbers["open"] == 0
-        last = row["progress_updated"]
+        last = alert.progress_updated
+        every = deps.config.alerts.progress_every_seconds
         if not done and not force and last is not None and now - last < every:
-            continue
-        locale = await _locale(app, row["created_by"])
-        t = app.i18n.translator(locale)
+            return
+        text = await self._text(alert_id, alert.created_by, numbers, done)
+        address = deps.progress_address(alert.progress_to_sealed)
+        # The message id is sealed like the address: a WhatsApp id carries the number.
+        context = f"progress-message:{alert_id}"
+        previous = None if alert.progress_message is None \
+            else deps.privacy.unseal_text(alert.progress_message, context)
+        provider_id = await self._show(address, text, previous)
+        await store.set_progress(
+            deps.db, alert_id,
+            deps.privacy.seal_text(provider_id, context) if provider_id else None, now, done)
+
+    async def _text(self, alert_id: int, pid: str | None, numbers: dict[str, int],
+                    done: bool) -> str:
+        locale = await self._locale(pid)
+        t = self.deps.i18n.translator(locale)
         fmt = {k: format_decimal(v, locale=locale) for k, v in numbers.items()}
         if done:
-            text = t("Alert #{n} finished: {sent} sent, {failed} failed, {skipped} skipped "
+            return t("Alert #{n} finished: {sent} sent, {failed} failed, {skipped} skipped "
                      "(WhatsApp window or expired), {unsubscribed} unsubscribed.",
                      n=alert_id, **{k: fmt[k] for k in ("sent", "failed", "skipped",
                                                         "unsubscribed")})
-        else:
-            text = t("Alert #{n}: sent {sent} / {total}", n=alert_id, sent=fmt["sent"],
-                     total=fmt["total"])
-        address = _address(app, bytes(row["progress_to_sealed"]))
-        # The message id is sealed like the address: a WhatsApp id carries the phone number.
-        context = f"progress-message:{alert_id}"
-        stored = row["progress_message"]
-        # A plain string was written before ids were sealed (an alert going out during the
-        # upgrade): still usable.
-        previous = stored if stored is None or isinstance(stored, str) \
-            else app.privacy.unseal_text(bytes(stored), context)
-        provider_id = await _show(app, address, text, previous)
-        await app.db.execute(
-            "UPDATE alerts SET progress_message = ?, progress_updated = ?,"
-            " progress_to_sealed = CASE WHEN ? THEN NULL ELSE progress_to_sealed END"
-            " WHERE id = ?",
-            (app.privacy.seal_text(provider_id, context) if provider_id else None, now,
-             int(done), alert_id))
+        return t("Alert #{n}: sent {sent} / {total}", n=alert_id, sent=fmt["sent"],
+                 total=fmt["total"])
 
+    async def _show(self, address: Address, text: str, previous: str | None) -> str | None:
+        if previous:
+            edited = await self.outlet.edit(address, previous, Reply(text))
+            if edited is not None and edited.ok:
+                return previous
+        result = await self.outlet.send(address, Reply(text))
+        return result.provider_id if result.ok else previous
 
-async def _show(app: App, address: Address, text: str, previous: str | None) -> str | None:
-    channel = app.channels.get(address.channel)
-    edit = getattr(channel, "edit", None)
-    if previous and callable(edit):
-        result = await edit(address, previous, Reply(text))
-        if result.ok:
-            return previous
-    result = await app.send(address, Reply(text))
-    return result.provider_id if result.ok else previous
-
-
-def _address(app: App, sealed: bytes) -> Address:
-    channel, _, chat_id = app.privacy.unseal_text(sealed, "progress").partition(":")
-    return Address(channel, chat_id)
-
-
-def seal_address(app: App, address: Address) -> bytes:
-    return app.privacy.seal_text(f"{address.channel}:{address.chat_id}", "progress")
-
-
-async def _locale(app: App, pid: str | None) -> str:
-    if pid:
-        row = await app.db.fetchone("SELECT locale FROM users WHERE pid = ?", (pid,))
-        if row is not None and row["locale"]:
-            return str(row["locale"])
-    return app.config.bot.default_locale
+    async def _locale(self, pid: str | None) -> str:
+        locale = await user_store.locale_of(self.deps.db, pid) if pid else None
+        return locale or self.deps.config.bot.default_locale

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from alerts.audit import SYSTEM, AuditLog
 from bot.config import Config
+from bot.store import alerts as alert_store
 from bot.store import followups as followup_store
 from bot.store import reports as report_store
 from bot.store import sessions as session_store
@@ -42,7 +41,7 @@ async def purge(db: Database, audit: AuditLog, config: Config, now: float) -> Pu
         followups = await followup_store.purge(conn, int(now))
         reports = await report_store.purge(conn, int(now - keep.undecided_report_hours * HOUR),
                                            int(now - keep.decided_report_days * DAY))
-        alerts = await _purge_alerts(conn, int(now - keep.alert_days * DAY))
+        alerts = await alert_store.purge_in(conn, int(now - keep.alert_days * DAY))
     sessions = await session_store.purge_expired(db, now, config.bot.session_ttl_minutes * 60)
     audited = await audit.purge(now - keep.audit_days * DAY)
     result = Purged(reports, followups, sessions, audited, alerts)
@@ -52,20 +51,3 @@ async def purge(db: Database, audit: AuditLog, config: Config, now: float) -> Pu
                            f"alerts={alerts}", now)
     return result
 
-
-async def _purge_alerts(conn: aiosqlite.Connection, before: int) -> int:
-    """Alerts (with their follow-ups, digests, notices and delivery rows: who got what)
-    that expired before the cut-off."""
-    old = "SELECT id FROM alerts WHERE expires < ?"
-    await conn.execute(f"DELETE FROM notices WHERE alert_id IN ({old})", (before,))
-    await conn.execute("DELETE FROM notices WHERE status != 'scheduled' AND run_at < ?",
-                       (before,))
-    # Follow-ups first: they point at their original.
-    cur = await conn.execute(
-        f"DELETE FROM alerts WHERE parent_id IS NOT NULL AND (id IN ({old})"
-        f" OR parent_id IN ({old}))", (before, before))
-    children = cur.rowcount
-    cur = await conn.execute(
-        "DELETE FROM alerts WHERE expires < ? AND id NOT IN"
-        " (SELECT parent_id FROM alerts WHERE parent_id IS NOT NULL)", (before,))
-    return children + cur.rowcount

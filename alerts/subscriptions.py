@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.store import Database
+from bot.store import Database, deliveries
 
 
 @dataclass
@@ -51,9 +51,7 @@ async def unsubscribe(db: Database, pid: str) -> bool:
     """Stops every alert for the person; True when they had a subscription."""
     async with db.write() as conn:
         cur = await conn.execute("DELETE FROM subscribers WHERE pid = ?", (pid,))
-        await conn.execute(
-            "UPDATE deliveries SET status = 'unsubscribed', lease_until = NULL"
-            " WHERE pid = ? AND status IN ('pending', 'retry')", (pid,))
+        await deliveries.unsubscribe_in(conn, pid)
         return cur.rowcount > 0
 
 
@@ -66,10 +64,3 @@ async def count_by_channel(db: Database, region: str) -> dict[str, int]:
         (region,))
     return {r[0]: int(r[1]) for r in rows}
 
-
-def in_quiet_hours(hour: int, start: int | None, end: int | None) -> bool:
-    if start is None or end is None or start == end:
-        return False
-    if start < end:
-        return start <= hour < end
-    return hour >= start or hour < end

@@ -58,7 +58,6 @@ async def _seed(app: object, count: int) -> None:
 
 
 async def deliver(case: str) -> dict[str, float]:
-    from alerts import publish
     from bot.app import App
     from bot.runner import Runner, RunOptions
     from compa_testkit.fakes.telegram_api import TOKEN
@@ -82,8 +81,8 @@ async def deliver(case: str) -> dict[str, float]:
                 await _seed(app, MESSAGES)
                 await runner.start()
                 started = time.monotonic()
-                await publish.create(app, region="buncombe", kind="checkpoint", note="",
-                                     actor="bench", preverified=True)
+                await app.alerts.create(region="buncombe", kind="checkpoint", note="",
+                                        actor="bench", preverified=True)
                 async with httpx.AsyncClient() as client:
                     while True:
                         stats = (await client.get(f"{url}/stats")).json()

@@ -61,15 +61,14 @@ async def seed(folder: Path) -> None:
 
 
 async def publish_once(folder: Path, region: str) -> dict[str, float]:
-    from alerts import publish
     from bot.app import App
 
     app = await App.create(_config(folder))
     try:
         before = peak_rss_mb()
         started = time.perf_counter()
-        out = await publish.create(app, region=region, kind="checkpoint", note="",
-                                   actor="bench", preverified=True)
+        out = await app.alerts.create(region=region, kind="checkpoint", note="",
+                                      actor="bench", preverified=True)
         seconds = time.perf_counter() - started
         rows = await app.db.fetchone("SELECT COUNT(*) FROM deliveries WHERE alert_id = ?",
                                      (out.alert_id,))

@@ -31,7 +31,7 @@ def _load_config(path: str | None):  # type: ignore[no-untyped-def]
 async def _run(args: argparse.Namespace) -> int:
     from bot.config import ConfigError
     from bot.logs import setup_logging
-    from bot.privacy import KeyError_
+    from bot.privacy import KeysError
     from bot.runner import RunOptions, run
     from bot.store import DatabaseTooNew
 
@@ -50,7 +50,7 @@ async def _run(args: argparse.Namespace) -> int:
         config = replace(config, channels=channels)
     try:
         return await run(config, options)
-    except (KeyError_, DatabaseTooNew, ConfigError) as exc:
+    except (KeysError, DatabaseTooNew, ConfigError) as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
 
@@ -82,7 +82,7 @@ async def _audit(args: argparse.Namespace) -> int:
     from alerts.audit import AuditLog
     from alerts.audit_head import HEAD_FILE
     from bot.app import DB_FILE
-    from bot.privacy import KeyError_, Privacy, load_keys
+    from bot.privacy import KeysError, Privacy, load_keys
     from bot.store import Database, DatabaseTooNew
     from bot.store.migrations import current_version
 
@@ -95,7 +95,7 @@ async def _audit(args: argparse.Namespace) -> int:
         keys = load_keys(config.keys_path, config.privacy.pepper_env,
                          config.privacy.seal_key_env, create=False)
         db = await Database.open(path, run_migrations=False)
-    except (KeyError_, DatabaseTooNew) as exc:
+    except (KeysError, DatabaseTooNew) as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     try:
@@ -136,12 +136,12 @@ def _content_check(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from bot.privacy import KeyError_, load_keys
+    from bot.privacy import KeysError, load_keys
 
     config = _load_config(args.config)
     try:
         load_keys(config.keys_path, config.privacy.pepper_env, config.privacy.seal_key_env)
-    except KeyError_ as exc:
+    except KeysError as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     print(f"keys ready: {config.keys_path} (mode 0600; back it up apart from the database)")
@@ -149,12 +149,12 @@ def _keys(args: argparse.Namespace) -> int:
 
 
 def _keys_or_exit(config: Config) -> Keys:
-    from bot.privacy import KeyError_, load_keys
+    from bot.privacy import KeysError, load_keys
 
     try:
         return load_keys(config.keys_path, config.privacy.pepper_env,
                          config.privacy.seal_key_env, create=False)
-    except KeyError_ as exc:
+    except KeysError as exc:
         print(f"compa: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from alerts import moderators
 from alerts.audit import AuditLog
 from alerts.audit_head import HEAD_FILE
+from alerts.dispatcher import DeliveryDispatcher
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
+from alerts.schedule import Job
+from alerts.service import AlertService
 from bot import privacy
-from bot.channels.base import Channel, person_key
+from bot.channels.base import CanEdit, Channel, FetchesMedia
+from bot.channels.identity import person_key
 from bot.clock import Clock, SystemClock
 from bot.config import Config, ConfigError
 from bot.content import Content, default_content_dir
@@ -27,7 +31,7 @@ from bot.messages import Address, Incoming, Menu, Reply, SendResult
 from bot.operations import StatusFacts, status_facts
 from bot.router import Dispatcher
 from bot.search import TopicIndex
-from bot.services import AlertDesk, Services, Subscriptions, Users
+from bot.services import Services, Subscriptions, Users
 from bot.store import Database
 from bot.store import sessions as session_store
 from bot.store import users as user_store
@@ -50,9 +54,8 @@ class App:
     regions: Regions
     reports: ReportService
     audit: AuditLog
+    alerts: AlertService
     channels: dict[str, Channel] = field(default_factory=dict)
-    # The alert fan-out (alerts.dispatcher.AlertDispatcher) once the runner has started it.
-    alert_dispatcher: Any = None
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
     # What handlers may use (through Context), built from the fields above.
@@ -63,7 +66,7 @@ class App:
             config=self.config, clock=self.clock, i18n=self.i18n, content=self.content,
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
-            alerts=AlertDesk(self), fetch_media=self.fetch_media,
+            alerts=self.alerts, fetch_media=self.fetch_media,
             button_text_limit=self.button_text_limit, status=self.status_facts)
 
     @classmethod
@@ -99,7 +102,34 @@ class App:
         return cls(config=config, privacy=sealer, db=db, i18n=i18n, content=content,
                    dispatcher=Dispatcher(ROUTERS, HOME), clock=clock, search=TopicIndex(content),
                    regions=regions, reports=ReportService(db, sealer, config, regions),
-                   audit=audit)
+                   audit=audit, alerts=AlertService(db, sealer, clock, config, i18n, regions))
+
+    def delivery_dispatcher(self, rng: random.Random | None = None) -> DeliveryDispatcher:
+        """The alert fan-out over this app's channels (the runner starts one per process)."""
+        return DeliveryDispatcher(self.alerts, self, rng)
+
+    def jobs(self) -> list[Job]:
+        """The scheduled jobs beside the alerts' own: retention, the audit head, held-report
+        summaries and (when configured) the daily backup."""
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        from alerts.audit_head import post_head
+        from alerts.flood import SUMMARY_EVERY_MINUTES, post_held_summary
+
+        jobs = [Job("retention-purge", IntervalTrigger(hours=1), self.purge),
+                Job("audit-head", IntervalTrigger(hours=1), lambda: post_head(self),
+                    at_start=True),
+                Job("held-summary", IntervalTrigger(minutes=SUMMARY_EVERY_MINUTES),
+                    lambda: post_held_summary(self))]
+        if self.config.backup.enabled:
+            from bot.backup import scheduled_backup
+
+            hour, minute = (int(x) for x in self.config.backup.time.split(":"))
+            at = CronTrigger(hour=hour, minute=minute, timezone=self.alerts.tz)
+            jobs.append(Job("backup", at,
+                            lambda: scheduled_backup(self)))
+        return jobs
 
     async def purge(self) -> None:
         """The retention purge (start-up and hourly)."""
@@ -134,14 +164,6 @@ class App:
         """How much text `channel` shows in one message that carries buttons."""
         adapter = self.channels.get(channel)
         return adapter.limits.text_with_buttons if adapter is not None else None
-
-    async def fetch_media(self, msg: Incoming) -> bytes | None:
-        """A photo's bytes from channels that download on demand (`fetch_media(media)`)."""
-        fetch = getattr(self.channels.get(msg.address.channel), "fetch_media", None)
-        if msg.media is None or fetch is None:
-            return None
-        data = await fetch(msg.media)
-        return data if isinstance(data, bytes) else None
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Runs one incoming message through the router; returns the replies to send."""
@@ -203,8 +225,30 @@ class App:
     async def send(self, address: Address, reply: Reply) -> SendResult:
         channel = self.channels.get(address.channel)
         if channel is None:
-            return SendResult(ok=False, permanent=True, error="channel not running")
+            return SendResult.failed("channel not running", permanent=True)
         return await channel.send(address, reply)
+
+    async def edit(self, address: Address, message_id: str, reply: Reply
+                   ) -> SendResult | None:
+        """Replaces a message sent earlier; None when that channel cannot edit."""
+        channel = self.channels.get(address.channel)
+        if not isinstance(channel, CanEdit):
+            return None
+        return await channel.edit(address, message_id, reply)
+
+    def channel_names(self) -> tuple[str, ...]:
+        return tuple(self.channels)
+
+    async def fetch_media(self, msg: Incoming) -> bytes | None:
+        """The photo a person sent, from channels that download on demand; None otherwise."""
+        source = self.channels.get(msg.address.channel)
+        if msg.media is None or not isinstance(source, FetchesMedia):
+            return None
+        return await source.fetch_media(msg.media)
+
+    async def last_contact(self, pid: str) -> tuple[float, str | None] | None:
+        """When a person last wrote (to the hour) and their language (the WhatsApp window)."""
+        return await user_store.last_contact(self.db, pid)
 
     async def process(self, msg: Incoming) -> None:
         """handle + respond: what every channel calls for each incoming message."""

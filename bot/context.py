@@ -16,6 +16,7 @@ from alerts.audit import AuditLog
 from alerts.models import Role
 from alerts.regions import Regions
 from alerts.reports import ReportService
+from alerts.service import AlertService
 from bot.clock import Clock
 from bot.config import Config
 from bot.content import Content
@@ -23,7 +24,7 @@ from bot.i18n import I18n, Translate
 from bot.messages import Incoming
 from bot.operations import StatusFacts
 from bot.search import TopicIndex
-from bot.services import AlertDesk, Services, Subscriptions, Users
+from bot.services import Services, Subscriptions, Users
 from bot.store.users import User
 
 
@@ -102,7 +103,7 @@ class Context:
         return self.services.subscriptions
 
     @property
-    def alerts(self) -> AlertDesk:
+    def alerts(self) -> AlertService:
         return self.services.alerts
 
     # -- this turn ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Config, ConfigError, load, secret
 from bot.placeholders import example_resources
-from bot.privacy import KeyError_, Keys, Privacy, load_keys
+from bot.privacy import Keys, KeysError, Privacy, load_keys
 from bot.store.migrations import LATEST
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _keys(cfg: Config, found: Findings) -> Keys | None:
     try:
         keys = _read_keys(path) if not env_set else load_keys(
             path, cfg.privacy.pepper_env, cfg.privacy.seal_key_env, create=False)
-    except KeyError_ as exc:
+    except KeysError as exc:
         found.problem(f"keys: {exc}")
         return None
     if env_set or not mode & 0o077:
@@ -100,7 +100,7 @@ def _read_keys(path: Path) -> Keys:
         return Keys(_unb64(str(data["pepper"]), "pepper"),
                     _unb64(str(data["seal_key"]), "seal_key"))
     except (OSError, tomllib.TOMLDecodeError, KeyError):
-        raise KeyError_(f"{path}: not a keys file (needs pepper and seal_key)") from None
+        raise KeysError(f"{path}: not a keys file (needs pepper and seal_key)") from None
 
 
 def _data_folder(cfg: Config, found: Findings, min_free: int) -> None:
@@ -162,7 +162,7 @@ def _opens(keys: Keys, sample: tuple[str, bytes]) -> bool:
 
 async def _moderators_window(cfg: Config, keys: Keys, db: Database, found: Findings,
                              now: float) -> None:
-    from bot.channels.base import person_key
+    from bot.channels.identity import person_key
     from bot.messages import Address
     from bot.store import ops
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 BUTTON_ID_MAX_BYTES = 64
 _BUTTON_ID = re.compile(r"^[a-z0-9_-]+(:[A-Za-z0-9_.-]+)+$")
@@ -129,17 +130,53 @@ class Reply:
     replace: bool = False
 
 
+class SendOutcome(StrEnum):
+    """What became of one send, decided once by the channel that made it (never by words)."""
+
+    SENT = "sent"
+    RETRY_AFTER = "retry_after"      # the platform asked us to wait `retry_after` seconds
+    BLOCKED = "blocked"              # the person blocked us or stopped our messages: stop all
+    WINDOW_CLOSED = "window_closed"  # outside WhatsApp's 24-hour window, and no template
+    FAILED = "failed"                # not sent: `permanent` says whether retrying may help
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    """What a channel's `send` returned, for the alert dispatcher's retry decision."""
+    """What a channel's `send` returned, for the alert dispatcher's retry decision.
 
-    ok: bool
+    Build one with the class methods; `error` is a short reason for logs and the outbox only.
+    """
+
+    outcome: SendOutcome
     provider_id: str | None = None
     retry_after: float | None = None
     permanent: bool = False
     error: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def ok(self) -> bool:
+        return self.outcome is SendOutcome.SENT
+
+    @classmethod
+    def sent(cls, provider_id: str | None = None, **extra: str) -> SendResult:
+        return cls(SendOutcome.SENT, provider_id=provider_id, extra=extra)
+
+    @classmethod
+    def wait(cls, seconds: float, error: str = "rate limited") -> SendResult:
+        return cls(SendOutcome.RETRY_AFTER, retry_after=seconds, error=error)
+
+    @classmethod
+    def blocked(cls, error: str = "blocked") -> SendResult:
+        return cls(SendOutcome.BLOCKED, permanent=True, error=error)
+
+    @classmethod
+    def window_closed(cls) -> SendResult:
+        return cls(SendOutcome.WINDOW_CLOSED, permanent=True, error="window closed")
+
+    @classmethod
+    def failed(cls, error: str, *, permanent: bool = False) -> SendResult:
+        return cls(SendOutcome.FAILED, permanent=permanent, error=error)
 
 # Ids in commands and button data: ASCII digits only. "²" passes str.isdigit() and then makes
 # int() raise; "١٢" and "１２" are digits to int() too. None of them is an id we gave out.

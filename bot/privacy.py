@@ -25,7 +25,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 
 
-class KeyError_(Exception):
+class KeysError(Exception):
     """The keys file or env vars are unusable."""
 
 
@@ -46,9 +46,9 @@ def _unb64(text: str, what: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(text.strip().encode())
     except (ValueError, TypeError) as exc:
-        raise KeyError_(f"{what}: not valid base64") from exc
+        raise KeysError(f"{what}: not valid base64") from exc
     if len(raw) != KEY_BYTES:
-        raise KeyError_(f"{what}: must decode to {KEY_BYTES} bytes, got {len(raw)}")
+        raise KeysError(f"{what}: must decode to {KEY_BYTES} bytes, got {len(raw)}")
     return raw
 
 
@@ -75,20 +75,20 @@ def load_keys(path: Path, pepper_env: str, seal_key_env: str, create: bool = Tru
     if env_pepper and env_seal:
         return Keys(_unb64(env_pepper, pepper_env), _unb64(env_seal, seal_key_env))
     if env_pepper or env_seal:
-        raise KeyError_(f"set both {pepper_env} and {seal_key_env}, or neither")
+        raise KeysError(f"set both {pepper_env} and {seal_key_env}, or neither")
     if not path.exists():
         if not create:
-            raise KeyError_(f"{path}: keys file not found")
+            raise KeysError(f"{path}: keys file not found")
         write_keys_file(path, generate_keys())
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
-        raise KeyError_(f"{path}: keys file is readable by others (mode {mode:o}); chmod 600 it")
+        raise KeysError(f"{path}: keys file is readable by others (mode {mode:o}); chmod 600 it")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise KeyError_(f"{path}: not valid TOML") from exc
+        raise KeysError(f"{path}: not valid TOML") from exc
     if "pepper" not in data or "seal_key" not in data:
-        raise KeyError_(f"{path}: needs pepper and seal_key")
+        raise KeysError(f"{path}: needs pepper and seal_key")
     return Keys(_unb64(str(data["pepper"]), "pepper"), _unb64(str(data["seal_key"]), "seal_key"))
 
 

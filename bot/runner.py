@@ -16,8 +16,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from alerts.delivery_events import OutboxDeliveryEvents
+from alerts.dispatcher import DeliveryDispatcher
+from alerts.schedule import Scheduler
 from bot.app import App
-from bot.channels.base import Channel
+from bot.channels.base import Channel, ReportsDeliveries, ServesWeb
 from bot.channels.web import WebServer, build_web_app
 from bot.clock import Clock
 from bot.config import Config
@@ -55,8 +58,8 @@ class Runner:
         self.channels: list[Channel] = []
         self.web: WebServer | None = None
         self.console: Any = None
-        self.dispatcher: Any = None
-        self.scheduler: Any = None
+        self.dispatcher: DeliveryDispatcher | None = None
+        self.scheduler: Scheduler | None = None
         self.metrics: WebServer | None = None
 
     async def start(self) -> None:
@@ -72,24 +75,20 @@ class Runner:
             if getattr(cfg.channels, name).enabled:
                 module = importlib.import_module(module_name)
                 self.channels.append(module.build(self.app, self.options))
-        routes = [r for ch in self.channels for r in getattr(ch, "web_routes", list)()]
+        routes = [r for ch in self.channels if isinstance(ch, ServesWeb) for r in ch.web_routes()]
         if routes or cfg.web.always_on:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
-        from alerts.delivery_events import OutboxDeliveryEvents
-        from alerts.dispatcher import AlertDispatcher
-        from alerts.schedule import Scheduler
-
         for channel in self.channels:
-            if hasattr(channel, "events"):
+            if isinstance(channel, ReportsDeliveries):
                 # Status webhooks (WhatsApp) reconcile the outbox by provider message id.
-                channel.events = OutboxDeliveryEvents(self.app)
+                channel.events = OutboxDeliveryEvents(self.app.alerts)
             await channel.start()
             self.app.channels[channel.name] = channel
-        self.dispatcher = AlertDispatcher(self.app)
-        self.app.alert_dispatcher = self.dispatcher
+        self.dispatcher = self.app.delivery_dispatcher()
+        self.app.alerts.on_new_deliveries(self.dispatcher.wake)
         await self.dispatcher.start()
-        self.scheduler = Scheduler(self.app)
+        self.scheduler = Scheduler(self.app.alerts, self.app.jobs())
         await self.scheduler.start()
         from bot.channels import metrics_web as metrics
 
@@ -105,7 +104,7 @@ class Runner:
             await self.scheduler.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
-            self.app.alert_dispatcher = None
+            self.app.alerts.on_new_deliveries(None)
         for channel in reversed(self.channels):
             with contextlib.suppress(Exception):
                 await channel.stop()

@@ -45,7 +45,7 @@ class RecordingChannel:
         if address.chat_id in self.fail:
             return self.fail[address.chat_id]
         self.inbox[address.chat_id].append(reply)
-        return SendResult(ok=True, provider_id=f"{self.name}-{len(self.inbox[address.chat_id])}")
+        return SendResult.sent(f"{self.name}-{len(self.inbox[address.chat_id])}")
 
     async def respond(self, msg: Incoming, replies: list[Reply]) -> None:
         self.inbox[msg.address.chat_id].extend(replies)
@@ -184,9 +184,7 @@ class Harness:
 
     async def deliver(self) -> int:
         """Runs the alert dispatcher until nothing is due (pacing moves the fake clock)."""
-        from alerts.dispatcher import AlertDispatcher
-
-        return await AlertDispatcher(self.app).drain()
+        return await self.app.delivery_dispatcher().drain()
 
     def person(self, name: str, channel: str = "console") -> Chat:
         key = (channel, name)

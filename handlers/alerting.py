@@ -19,7 +19,6 @@ from bot.context import Context
 from bot.i18n import N_, fold
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Access, Result, Router
-from bot.services import AlertDraft
 
 PUBLISHERS = Access(Role.PUBLISHER, N_("Sorry, only the volunteers who publish alerts can do "
                                        "that. Here is the menu."))
@@ -51,16 +50,23 @@ def _error(ctx: Context, exc: PublishError) -> list[Reply]:
     return [Reply(ctx.t(exc.msgid, **exc.kwargs))]
 
 
-def preview_text(ctx: Context, draft: AlertDraft) -> str:
+async def preview_text(ctx: Context, alert_id: int) -> str | None:
     """Both languages as subscribers will read them, with the recipients per channel."""
-    alert_id = draft.id
-    reach = ", ".join(f"{ch}: {n}" for ch, n in draft.reach.items()) or "0"
+    alert = await ctx.alerts.get(alert_id)
+    if alert is None:
+        return None
+    note = ctx.alerts.note(alert)
+    counts = await ctx.alerts.reach(alert.region or "")
+    reach = ", ".join(f"{ch}: {n}" for ch, n in counts.items()) or "0"
+    observed = float(alert.observed or alert.created)
     parts = [ctx.t("Alert #{n} preview. It will reach {reach} (right away).", n=alert_id,
                    reach=reach)]
     for locale in ("es", "en"):
         t = ctx.i18n.translator(locale)
-        parts.append(f"— {locale.upper()} —\n" + ctx.alerts.text(t, locale, draft, ctx.now))
-    if draft.status == AlertStatus.AWAITING_CONFIRMATION:
+        parts.append(f"— {locale.upper()} —\n" + ctx.alerts.alert_text(
+            t, locale, kind=alert.kind or "", region=alert.region or "", observed=observed,
+            note=note, number=alert_id, now=ctx.now))
+    if alert.status == AlertStatus.AWAITING_CONFIRMATION:
         parts.append(ctx.t("A different publisher must confirm it before it goes out."))
     return "\n\n".join(parts)
 
@@ -75,19 +81,19 @@ def preview_menu(ctx: Context, alert_id: int, status: str) -> Menu:
 
 async def previews_for_room(ctx: Context, alert_id: int) -> list[Reply]:
     """The preview for every moderator address (in the moderators' room, or each one)."""
-    draft = await ctx.alerts.draft(alert_id)
-    if draft is None:
+    alert = await ctx.alerts.get(alert_id)
+    text = await preview_text(ctx, alert_id)
+    if alert is None or text is None:
         return []
-    text = preview_text(ctx, draft)
-    return [Reply(text, preview_menu(ctx, alert_id, draft.status), to=address)
+    return [Reply(text, preview_menu(ctx, alert_id, alert.status), to=address)
             for address in room(ctx.config)]
 
 
 async def draft_for_verified_report(ctx: Context, report_id: int, region: str, kind: str,
                                     observed: int | None) -> list[Reply]:
     """Called when a report has just been verified: a draft alert and its preview."""
-    alert_id = await ctx.alerts.draft_from_report(report_id, region, kind, observed,
-                                                  ctx.user.pid)
+    alert_id = await ctx.alerts.draft_from_report(report_id=report_id, region=region,
+                                               kind=kind, observed=observed, actor=ctx.user.pid)
     await ctx.record("draft", f"alert:{alert_id}")
     return await previews_for_room(ctx, alert_id)
 
@@ -111,7 +117,7 @@ async def preview_button(ctx: Context, msg: Incoming) -> Result:
             else ctx.t("Alert #{n} can no longer be cancelled.", n=alert_id)
         return [Reply(text, replace=True)]
     try:
-        out = await ctx.alerts.confirm(alert_id, ctx.user.pid, msg.address)
+        out = await ctx.alerts.confirm(alert_id, ctx.user.pid, progress_to=msg.address)
     except PublishError as exc:
         await ctx.record("publish:refused", f"alert:{alert_id}")
         return _error(ctx, exc)
@@ -157,7 +163,8 @@ async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
                             "arresto, otro. Example: /alerta buncombe reten near the bridge"))]
     region, kind, note = parsed
     try:
-        out = await ctx.alerts.create(region, kind, note, ctx.user.pid, msg.address)
+        out = await ctx.alerts.create(region=region, kind=kind, note=note,
+                                   actor=ctx.user.pid, progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
     await ctx.record("alert:create", f"alert:{out.alert_id}")
@@ -180,7 +187,7 @@ async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
     alert_id = int(number.lstrip("#"))
     try:
         out = await ctx.alerts.follow_up(alert_id, type_, note.strip(), ctx.user.pid,
-                                         msg.address)
+                                      progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
     await ctx.record(f"followup:{type_}", f"alert:{alert_id}")
@@ -198,7 +205,8 @@ async def notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
     if isinstance(parsed, str):
         return [Reply(parsed)]
     when, regions, text_es, text_en = parsed
-    notice_id = await ctx.alerts.schedule_notice(when, regions, text_es, text_en, ctx.user.pid)
+    notice_id = await ctx.alerts.schedule_notice(when, regions, text_es, text_en,
+                                               ctx.user.pid)
     await ctx.record("notice:schedule", f"notice:{notice_id}")
     where = ctx.t("all subscribers") if regions is None else ", ".join(
         ctx.regions.name(r, ctx.locale) for r in regions)
@@ -244,12 +252,12 @@ def _local(ctx: Context, ts: float) -> str:
 @router.command("avisos", "notices")
 async def list_notices(ctx: Context, msg: Incoming) -> list[Reply]:
     """The scheduled notices."""
-    notices = await ctx.alerts.notices()
+    notices = await ctx.alerts.list_notices()
     if not notices:
         return [Reply(ctx.t("No notices are scheduled."))]
     lines = [ctx.t("Scheduled notices:")] + [
         f"#{n.id} · {_local(ctx, n.run_at)} · "
-        + (ctx.t("all subscribers") if n.regions == "*" else n.regions)
+        + (ctx.t("all subscribers") if n.regions is None else ",".join(n.regions))
         for n in notices]
     return [Reply("\n".join(lines))]
 

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from alerts import outbox, publish
-from alerts.dispatcher import AlertDispatcher
 from alerts.schedule import Scheduler
 from bot import backup
 from bot.__main__ import main
 from bot.app import DB_FILE
 from bot.privacy import generate_keys, load_keys
+from bot.store import deliveries
 from bot.store.migrations import LATEST
 from compa_testkit.harness import Harness, RecordingChannel, make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
@@ -46,11 +45,11 @@ async def test_a_backup_during_a_fan_out_restores_into_a_working_bot(tmp_path: P
         channel = GatedChannel()
         h.app.channels["telegram"] = channel
         await seed_subscribers(h.app, chat_ids(PEOPLE))
-        dispatcher = AlertDispatcher(h.app)
+        dispatcher = h.app.delivery_dispatcher()
         await dispatcher.start()
-        h.app.alert_dispatcher = dispatcher
-        first = await publish.create(h.app, region=REGION, kind="checkpoint", note="Hwy 19",
-                                     actor="mod", preverified=True)
+        h.app.alerts.on_new_deliveries(dispatcher.wake)
+        first = await h.app.alerts.create(region=REGION, kind="checkpoint", note="Hwy 19",
+                                          actor="mod", preverified=True)
         await asyncio.wait_for(channel.all_in_flight.wait(), 30)
         keys = _keys(tmp_path / "data")
         # The fan-out is mid-way (sends in flight, the rest pending), and the writer is busy
@@ -62,7 +61,8 @@ async def test_a_backup_during_a_fan_out_restores_into_a_working_bot(tmp_path: P
                                            out, keys, h.clock.now())
         channel.gate.set()
         await dispatcher.stop()
-        await AlertDispatcher(h.app).drain()
+        h.app.alerts.on_new_deliveries(None)
+        await h.app.delivery_dispatcher().drain()
     assert stat.S_IMODE(out.stat().st_mode) == 0o600 and info.schema == LATEST
     statuses = Counter(row[4] for row in before["deliveries"])
     assert statuses == {"claimed": PEOPLE}   # claimed in one batch, 4 of them in flight
@@ -83,13 +83,13 @@ async def test_a_backup_during_a_fan_out_restores_into_a_working_bot(tmp_path: P
         restored.app.channels["telegram"] = tg
         # As `compa run` does at start: claims of the process the copy was taken from are
         # released (the four in flight go out again: at-least-once, docs/RELIABILITY.md).
-        await outbox.release_claims(restored.app.db)
+        await deliveries.release_claims(restored.app.db)
         await restored.deliver()
         assert {chat: len(replies) for chat, replies in tg.inbox.items()} == {
             str(c): 1 for c in chat_ids(PEOPLE)}
         assert all("Hwy 19" in replies[0].text for replies in tg.inbox.values())
-        again = await publish.create(restored.app, region=REGION, kind="raid", note="",
-                                     actor="mod", preverified=True)
+        again = await restored.app.alerts.create(region=REGION, kind="raid", note="",
+                                                 actor="mod", preverified=True)
         assert again.recipients == PEOPLE and again.alert_id > first.alert_id
 
 
@@ -184,7 +184,7 @@ async def test_the_daily_backup_rotates_and_is_remembered(tmp_path: Path) -> Non
     config = make_config(tmp_path / "data", backup={"enabled": True, "keep": 2,
                                                     "folder": str(tmp_path / "bk")})
     async with Harness.open(tmp_path / "data", config) as h:
-        scheduler = Scheduler(h.app)
+        scheduler = Scheduler(h.app.alerts, h.app.jobs())
         scheduler.register()
         assert scheduler.scheduler.get_job("backup") is not None
         assert await backup.last_run(h.app.db) is None
@@ -199,7 +199,7 @@ async def test_the_daily_backup_rotates_and_is_remembered(tmp_path: Path) -> Non
         assert await backup.last_run(h.app.db) == h.clock.now() - 86400
     off = make_config(tmp_path / "data2")
     async with Harness.open(tmp_path / "data2", off) as h2:
-        scheduler = Scheduler(h2.app)
+        scheduler = Scheduler(h2.app.alerts, h2.app.jobs())
         scheduler.register()
         assert scheduler.scheduler.get_job("backup") is None
 

@@ -31,21 +31,6 @@ PLATFORM_LIBS = frozenset({"telegram", "pywa", "pywa_async", "httpx", "httpcore"
 COMPOSITION_ROOT = ("bot.app", "bot.runner")
 DOMAIN = ("alerts", "handlers")
 
-# Violations present when this test was written, being removed by issue 14 parts 1 and 3 on
-# other branches. Nothing may be added here: the lead empties it after merging those branches
-# (the test fails on an entry that is no longer needed, so it cannot go stale).
-KNOWN_VIOLATIONS_REMOVED_BY_ISSUE_14 = frozenset({
-    "alerts -> composition root: alerts.audit_head -> bot.app",
-    "alerts -> composition root: alerts.delivery_events -> bot.app",
-    "alerts -> composition root: alerts.dispatcher -> bot.app",
-    "alerts -> composition root: alerts.flood -> bot.app",
-    "alerts -> composition root: alerts.moderators -> bot.app",
-    "alerts -> composition root: alerts.progress -> bot.app",
-    "alerts -> composition root: alerts.publish -> bot.app",
-    "alerts -> composition root: alerts.render -> bot.app",
-    "alerts -> composition root: alerts.schedule -> bot.app",
-})
-
 
 @dataclass(frozen=True)
 class Import:
@@ -153,15 +138,8 @@ def violations(root: Path = ROOT) -> set[str]:
 
 
 def test_imports_follow_the_architecture() -> None:
-    new = sorted(violations() - KNOWN_VIOLATIONS_REMOVED_BY_ISSUE_14)
+    new = sorted(violations())
     assert not new, "imports against CONTRIBUTING's directions:\n" + "\n".join(new)
-
-
-def test_the_known_violations_are_still_there() -> None:
-    """Once one is fixed its allowlist entry must go, so it cannot come back unnoticed."""
-    gone = sorted(KNOWN_VIOLATIONS_REMOVED_BY_ISSUE_14 - violations())
-    assert not gone, "fixed: remove from KNOWN_VIOLATIONS_REMOVED_BY_ISSUE_14:\n" + \
-        "\n".join(gone)
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:

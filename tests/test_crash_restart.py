@@ -35,7 +35,6 @@ from typing import Any
 
 import pytest
 
-from alerts import publish
 from bot.app import DB_FILE, App
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
 from compa_testkit.harness import make_config
@@ -59,8 +58,8 @@ async def _seed(data_dir: Path) -> Seeded:
     app = await App.create(make_config(data_dir))
     try:
         pids = await seed_subscribers(app, chat_ids(PEOPLE))
-        out = await publish.create(app, region=REGION, kind="checkpoint", note="",
-                                   actor="mod", preverified=True)
+        out = await app.alerts.create(region=REGION, kind="checkpoint", note="",
+                                      actor="mod", preverified=True)
         assert out.recipients == PEOPLE
     finally:
         await app.close()

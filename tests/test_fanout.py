@@ -15,7 +15,6 @@ import pytest
 
 from alerts import publish, schedule
 from alerts import subscriptions as subs
-from alerts.dispatcher import AlertDispatcher
 from alerts.status import AlertStatus, DeliveryStatus, MessageType
 from bot.messages import Address, Reply, SendResult
 from compa_testkit.harness import Harness, RecordingChannel, make_config
@@ -82,10 +81,10 @@ async def test_region_filtering_and_language(h: Harness) -> None:
     await subscriber(h, "bea", ["buncombe"], "es")
     await subscriber(h, "carl", ["madison"], "en")
     await subscriber(h, "dan", ["buncombe", "madison"], "en")
-    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="Hwy 19",
-                               actor=MOD, preverified=True)
+    out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="Hwy 19",
+                                    actor=MOD, preverified=True)
     assert out.status == AlertStatus.PUBLISHED and out.recipients == 2
-    await AlertDispatcher(h.app).drain()
+    await h.app.delivery_dispatcher().drain()
     bea, carl, dan = (channel(h).received(n) for n in ("bea", "carl", "dan"))
     assert len(bea) == 1 and "Hwy 19" in bea[0]
     assert "🚨 Retén o punto de control en Condado de Buncombe" in bea[0]
@@ -95,22 +94,22 @@ async def test_region_filtering_and_language(h: Harness) -> None:
 
 async def test_direct_alert_needs_a_second_publisher(h: Harness) -> None:
     await subscriber(h, "bea", ["buncombe"])
-    out = await publish.create(h.app, region="buncombe", kind="raid", note="", actor="p1")
+    out = await h.app.alerts.create(region="buncombe", kind="raid", note="", actor="p1")
     assert out.status == AlertStatus.AWAITING_CONFIRMATION and out.recipients == 0
     with pytest.raises(publish.PublishError, match="different publisher"):
-        await publish.confirm(h.app, out.alert_id, "p1")
-    confirmed = await publish.confirm(h.app, out.alert_id, "p2")
+        await h.app.alerts.confirm(out.alert_id, "p1")
+    confirmed = await h.app.alerts.confirm(out.alert_id, "p2")
     assert confirmed.recipients == 1
     with pytest.raises(publish.PublishError, match="not waiting"):
-        await publish.confirm(h.app, out.alert_id, "p3")
+        await h.app.alerts.confirm(out.alert_id, "p3")
 
 
 @pytest.mark.parametrize("note", ["call 828-555-0142", "white van ABC-1234", "plate 1234 XYZ",
                                   "mail me a@b.org", "x" * 400])
 async def test_notes_with_contact_details_or_plates_are_refused(h: Harness, note: str) -> None:
     with pytest.raises(publish.PublishError):
-        await publish.create(h.app, region="buncombe", kind="checkpoint", note=note, actor=MOD,
-                             preverified=True)
+        await h.app.alerts.create(region="buncombe", kind="checkpoint", note=note, actor=MOD,
+                                  preverified=True)
 
 
 async def test_ordinary_notes_pass() -> None:
@@ -124,15 +123,15 @@ async def test_ordinary_notes_pass() -> None:
 async def test_follow_ups_reach_exactly_the_original_recipients(
         h: Harness, type_: MessageType, word: str) -> None:
     await subscriber(h, "bea", ["buncombe"])
-    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
-                               actor=MOD, preverified=True)
-    await AlertDispatcher(h.app).drain()
+    out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
+                                    actor=MOD, preverified=True)
+    await h.app.delivery_dispatcher().drain()
     # Someone who subscribes afterwards did not get the alert, so gets no follow-up either.
     await subscriber(h, "late", ["buncombe"])
-    follow = await publish.follow_up(h.app, out.alert_id, type_, "ya se fueron", actor=MOD)
+    follow = await h.app.alerts.follow_up(out.alert_id, type_, "ya se fueron", actor=MOD)
     assert follow.recipients == 1
     h.clock.advance(2)
-    await AlertDispatcher(h.app).drain()
+    await h.app.delivery_dispatcher().drain()
     assert [word in text for text in channel(h).received("bea")] == [False, True]
     assert channel(h).received("late") == []
 
@@ -140,11 +139,11 @@ async def test_follow_ups_reach_exactly_the_original_recipients(
 async def test_retraction_cancels_what_has_not_gone_out(h: Harness) -> None:
     for i in range(5):
         await subscriber(h, f"p{i}", ["buncombe"])
-    out = await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
-                               preverified=True)
-    follow = await publish.follow_up(h.app, out.alert_id, MessageType.RETRACTION, "", MOD)
+    out = await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
+                                    preverified=True)
+    follow = await h.app.alerts.follow_up(out.alert_id, MessageType.RETRACTION, "", MOD)
     assert follow.recipients == 0  # nobody had received it yet
-    await AlertDispatcher(h.app).drain()
+    await h.app.delivery_dispatcher().drain()
     assert channel(h).log == []
     rows = await h.app.db.fetchall("SELECT DISTINCT status FROM deliveries")
     assert [r[0] for r in rows] == ["cancelled"]
@@ -152,12 +151,12 @@ async def test_retraction_cancels_what_has_not_gone_out(h: Harness) -> None:
 
 async def test_expired_alert_is_never_sent(h: Harness) -> None:
     await subscriber(h, "bea", ["buncombe"])
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                              preverified=True)
     h.clock.advance(6 * 3600 + 1)
-    await AlertDispatcher(h.app).drain()  # the dispatcher checks expiry itself …
+    await h.app.delivery_dispatcher().drain()  # the dispatcher checks expiry itself …
     assert channel(h).log == []
-    assert await publish.expire(h.app) == 1  # … and the expiry job marks it
+    assert await h.app.alerts.expire() == 1  # … and the expiry job marks it
     row = await h.app.db.fetchone("SELECT status FROM deliveries")
     assert row is not None and row[0] == "skipped_expired"
 
@@ -165,16 +164,16 @@ async def test_expired_alert_is_never_sent(h: Harness) -> None:
 async def test_quiet_hours_defer_normal_alerts_but_not_critical_ones(h: Harness) -> None:
     h.clock.set(datetime(2026, 11, 25, 4, 0, tzinfo=NY))
     await subscriber(h, "bea", ["buncombe"], quiet_start=22, quiet_end=7)
-    await publish.create(h.app, region="buncombe", kind="agents", note="", actor=MOD,
-                         preverified=True)
-    await AlertDispatcher(h.app).drain()
+    await h.app.alerts.create(region="buncombe", kind="agents", note="", actor=MOD,
+                              preverified=True)
+    await h.app.delivery_dispatcher().drain()
     assert channel(h).received("bea") == []
-    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
-    await AlertDispatcher(h.app).drain()
+    await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
+                              preverified=True)
+    await h.app.delivery_dispatcher().drain()
     assert len(channel(h).received("bea")) == 1  # the raid, through quiet hours
     h.clock.set(datetime(2026, 11, 25, 7, 0, 1, tzinfo=NY))
-    await AlertDispatcher(h.app).drain()
+    await h.app.delivery_dispatcher().drain()
     assert len(channel(h).received("bea")) == 2
 
 
@@ -182,8 +181,8 @@ async def test_crash_mid_fanout_then_restart_delivers_exactly_once(h: Harness) -
     names = [f"s{i:03d}" for i in range(120)]
     for name in names:
         await subscriber(h, name, ["buncombe"])
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                              preverified=True)
     ch = channel(h)
     original_send = ch.send
     sent = 0
@@ -196,12 +195,12 @@ async def test_crash_mid_fanout_then_restart_delivers_exactly_once(h: Harness) -
         return await original_send(address, reply)
 
     ch.send = crashing_send  # type: ignore[method-assign]
-    first = AlertDispatcher(h.app)
+    first = h.app.delivery_dispatcher()
     with pytest.raises(asyncio.CancelledError):
         await first.drain()
     assert 0 < len(ch.log) < 120
     ch.send = original_send  # type: ignore[method-assign]
-    second = AlertDispatcher(h.app)  # the restarted process
+    second = h.app.delivery_dispatcher()  # the restarted process
     await second.start()
     await second.stop()
     await second.drain()
@@ -217,15 +216,14 @@ async def test_faults_retry_after_blocked_and_transient(h: Harness) -> None:
     await subscriber(h, "fine", ["buncombe"])
     ch = channel(h)
     ch.script = {
-        "slow": [SendResult(ok=False, retry_after=7.0, error="429")],
-        "blocker": [SendResult(ok=False, permanent=True,
-                               error="Forbidden: bot was blocked by the user")],
-        "flaky": [SendResult(ok=False, error="500"), SendResult(ok=False, error="timeout")],
+        "slow": [SendResult.wait(7.0, "429")],
+        "blocker": [SendResult.blocked("Forbidden: bot was blocked by the user")],
+        "flaky": [SendResult.failed("500"), SendResult.failed("timeout")],
     }
     start = h.clock.now()
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
-    dispatcher = AlertDispatcher(h.app, rng=random.Random(1))
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                              preverified=True)
+    dispatcher = h.app.delivery_dispatcher(rng=random.Random(1))
     for _ in range(20):
         await dispatcher.drain()
         h.clock.advance(5)
@@ -243,10 +241,10 @@ async def test_faults_retry_after_blocked_and_transient(h: Harness) -> None:
 
 async def test_gives_up_after_max_attempts(h: Harness) -> None:
     await subscriber(h, "down", ["buncombe"])
-    channel(h).script = {"down": [SendResult(ok=False, error="500")] * 20}
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
-    dispatcher = AlertDispatcher(h.app, rng=random.Random(2))
+    channel(h).script = {"down": [SendResult.failed("500")] * 20}
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                              preverified=True)
+    dispatcher = h.app.delivery_dispatcher(rng=random.Random(2))
     for _ in range(30):
         await dispatcher.drain()
         h.clock.advance(301)
@@ -257,9 +255,9 @@ async def test_gives_up_after_max_attempts(h: Harness) -> None:
 async def test_pacing_never_exceeds_the_configured_rate(h: Harness) -> None:
     for i in range(240):
         await subscriber(h, f"t{i:03d}", ["buncombe"], channel="telegram")
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
-    await AlertDispatcher(h.app).drain()
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                              preverified=True)
+    await h.app.delivery_dispatcher().drain()
     times = sorted(t for t, _, _ in channel(h, "telegram").log)
     assert len(times) == 240
     worst = max(sum(1 for u in times[i:] if u < t + 1.0 - 1e-9) for i, t in enumerate(times))
@@ -270,11 +268,11 @@ async def test_pacing_never_exceeds_the_configured_rate(h: Harness) -> None:
 
 async def test_per_chat_spacing(h: Harness) -> None:
     await subscriber(h, "solo", ["buncombe"], channel="telegram")
-    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
-                               actor=MOD, preverified=True)
-    dispatcher = AlertDispatcher(h.app)
+    out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
+                                    actor=MOD, preverified=True)
+    dispatcher = h.app.delivery_dispatcher()
     await dispatcher.drain()
-    await publish.follow_up(h.app, out.alert_id, MessageType.UPDATE, "still there", MOD)
+    await h.app.alerts.follow_up(out.alert_id, MessageType.UPDATE, "still there", MOD)
     await dispatcher.drain()
     h.clock.advance(1.0)
     await dispatcher.drain()
@@ -286,13 +284,13 @@ async def test_progress_and_final_count_for_the_publisher(h: Harness) -> None:
     for i in range(3):
         await subscriber(h, f"p{i}", ["buncombe"])
     await subscriber(h, "gone", ["buncombe"])
-    channel(h).script = {"gone": [SendResult(ok=False, permanent=True, error="blocked")]}
+    channel(h).script = {"gone": [SendResult.blocked()]}
     mod = h.person("mod1")
     await mod.start_in("en")
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
-                         actor=h.app.pid_for(mod.address), preverified=True,
-                         progress_to=mod.address)
-    await AlertDispatcher(h.app).drain()
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
+                              actor=h.app.pid_for(mod.address), preverified=True,
+                              progress_to=mod.address)
+    await h.app.delivery_dispatcher().drain()
     final = channel(h).received("mod1")[-1]
     assert "finished: 3 sent, 0 failed, 0 skipped" in final
     assert "1 unsubscribed" in final
@@ -302,9 +300,9 @@ async def test_drill_marks_every_message(tmp_path: Path) -> None:
     config = make_config(tmp_path / "d", alerts={"drill": True})
     async with Harness.open(tmp_path / "d", config) as h:
         await subscriber(h, "bea", ["buncombe"])
-        await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                             preverified=True)
-        await AlertDispatcher(h.app).drain()
+        await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                                  preverified=True)
+        await h.app.delivery_dispatcher().drain()
         assert h.person("bea").inbox[-1].text.startswith("SIMULACRO / DRILL")
 
 
@@ -313,19 +311,19 @@ async def test_digest_across_a_dst_change(h: Harness) -> None:
     await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
     await subscriber(h, "ivan", ["buncombe"], "en")
     h.clock.set(datetime(2026, 10, 31, 7, 30, tzinfo=NY))
-    assert await schedule.run_digest(h.app) == 0  # nothing happened: nothing is sent
+    assert await h.app.alerts.run_digest() == 0  # nothing happened: nothing is sent
     h.clock.set(datetime(2026, 10, 31, 20, 0, tzinfo=NY))
-    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
-    await AlertDispatcher(h.app).drain()
+    await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
+                              preverified=True)
+    await h.app.delivery_dispatcher().drain()
     assert channel(h).received("dora") == []  # digest people get no immediate alert
     assert len(channel(h).received("ivan")) == 1
     h.clock.set(datetime(2026, 11, 1, 7, 30, tzinfo=NY))
-    slot = schedule.latest_digest_slot(h.app, h.clock.now())
+    slot = h.app.alerts.latest_digest_slot(h.clock.now())
     assert datetime.fromtimestamp(slot, NY).hour == 7
-    assert await schedule.run_digest(h.app) == 1
-    assert await schedule.run_digest(h.app) == 0  # the same slot never runs twice
-    await AlertDispatcher(h.app).drain()
+    assert await h.app.alerts.run_digest() == 1
+    assert await h.app.alerts.run_digest() == 0  # the same slot never runs twice
+    await h.app.delivery_dispatcher().drain()
     digest = channel(h).received("dora")
     assert len(digest) == 1 and "20:00: Raid (work or home) in Buncombe County" in digest[0]
     assert len(channel(h).received("ivan")) == 1
@@ -334,13 +332,13 @@ async def test_digest_across_a_dst_change(h: Harness) -> None:
 async def test_missed_digest_runs_once_on_catch_up(h: Harness) -> None:
     await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
     h.clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=NY))
-    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
+                              preverified=True)
     # The process was down at 07:30 and comes back at 09:00.
     h.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=NY))
-    await schedule.catch_up(h.app)
-    await schedule.catch_up(h.app)
-    await AlertDispatcher(h.app).drain()
+    await h.app.alerts.catch_up()
+    await h.app.alerts.catch_up()
+    await h.app.delivery_dispatcher().drain()
     assert len(channel(h).received("dora")) == 1
 
 
@@ -348,27 +346,27 @@ async def test_notices_schedule_list_cancel_and_send(h: Harness) -> None:
     await subscriber(h, "bea", ["buncombe"], "es")
     await subscriber(h, "carl", ["madison"], "en")
     now = h.clock.now()
-    first = await schedule.schedule_notice(h.app, now + 3600, ["buncombe"],
-                                           "Despensa el sábado", "Pantry on Saturday", MOD)
-    second = await schedule.schedule_notice(h.app, now + 7200, None, "Taller", "Workshop", MOD)
-    third = await schedule.schedule_notice(h.app, now + 7200, None, "No", "No", MOD)
-    assert [r["id"] for r in await schedule.list_notices(h.app)] == [first, second, third]
-    assert await schedule.cancel_notice(h.app, third)
-    assert not await schedule.cancel_notice(h.app, third)
+    first = await h.app.alerts.schedule_notice(now + 3600, ["buncombe"],
+                                               "Despensa el sábado", "Pantry on Saturday", MOD)
+    second = await h.app.alerts.schedule_notice(now + 7200, None, "Taller", "Workshop", MOD)
+    third = await h.app.alerts.schedule_notice(now + 7200, None, "No", "No", MOD)
+    assert [n.id for n in await h.app.alerts.list_notices()] == [first, second, third]
+    assert await h.app.alerts.cancel_notice(third)
+    assert not await h.app.alerts.cancel_notice(third)
     h.clock.advance(7200)
-    assert await schedule.send_due_notices(h.app) == 3  # bea (first), bea and carl (second)
-    assert await schedule.send_due_notices(h.app) == 0
-    await AlertDispatcher(h.app).drain()
+    assert await h.app.alerts.send_due_notices() == 3  # bea (first), bea and carl (second)
+    assert await h.app.alerts.send_due_notices() == 0
+    await h.app.delivery_dispatcher().drain()
     assert channel(h).received("bea") == ["📢 Despensa el sábado", "📢 Taller"]
     assert channel(h).received("carl") == ["📢 Workshop"]
 
 
 async def test_unsubscribe_stops_pending_deliveries(h: Harness) -> None:
     pid = await subscriber(h, "bea", ["buncombe"])
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                         preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                              preverified=True)
     assert await subs.unsubscribe(h.app.db, pid)
-    await AlertDispatcher(h.app).drain()
+    await h.app.delivery_dispatcher().drain()
     assert channel(h).received("bea") == []
 
 
@@ -386,8 +384,8 @@ async def test_publish_is_one_transaction_with_its_outbox(h: Harness) -> None:
         return original()
 
     h.app.db.write = counting_write  # type: ignore[method-assign]
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="a note",
-                         actor=MOD, preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="a note",
+                              actor=MOD, preverified=True)
     assert calls == 1
     rows = await h.app.db.fetchall("SELECT COUNT(*) FROM deliveries")
     assert rows[0][0] == 1
@@ -396,20 +394,20 @@ async def test_publish_is_one_transaction_with_its_outbox(h: Harness) -> None:
 
 
 async def test_all_clear_while_the_original_is_in_flight(h: Harness) -> None:
-    from alerts import outbox
+    from bot.store import deliveries
 
     await subscriber(h, "bea", ["buncombe"], "en")
     await subscriber(h, "gone", ["buncombe"], "en")
-    out = await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor=MOD,
-                               preverified=True)
+    out = await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor=MOD,
+                                    preverified=True)
     # A dispatcher has both deliveries in flight when the moderator sends the all clear.
-    claimed = await outbox.claim(h.app.db, h.clock.now(), 30, 10, ("console",))
+    claimed = await deliveries.claim(h.app.db, h.clock.now(), 30, 10, ("console",), 8)
     assert len(claimed) == 2
-    follow = await publish.follow_up(h.app, out.alert_id, MessageType.ALL_CLEAR, "", MOD)
+    follow = await h.app.alerts.follow_up(out.alert_id, MessageType.ALL_CLEAR, "", MOD)
     assert follow.recipients == 2
     gone = next(c for c in claimed if c.pid == h.app.pid_for(Address("console", "gone")))
-    await outbox.record(h.app.db, gone.id, DeliveryStatus.FAILED, error="bad request")
-    dispatcher = AlertDispatcher(h.app)
+    await deliveries.record(h.app.db, gone.id, DeliveryStatus.FAILED, error="bad request")
+    dispatcher = h.app.delivery_dispatcher()
     await dispatcher.drain()
     assert channel(h).log == []  # the all clear waits for its original
     h.clock.advance(31)  # the lease runs out: the original goes out again, then the all clear
@@ -424,10 +422,10 @@ async def test_all_clear_while_the_original_is_in_flight(h: Harness) -> None:
 async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
     await subscriber(h, "dora", ["buncombe"], "en", mode="digest")
     h.clock.set(datetime(2026, 11, 24, 6, 0, tzinfo=NY))
-    await publish.create(h.app, region="buncombe", kind="raid", note="", actor=MOD,
-                         preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
+                              preverified=True)
     h.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=NY))  # down at 07:30, back at 09:00
-    scheduler = schedule.Scheduler(h.app)
+    scheduler = schedule.Scheduler(h.app.alerts, h.app.jobs())
     await scheduler.start()  # the real AsyncIOScheduler, started in this loop
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
@@ -439,5 +437,5 @@ async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
         assert "hour='7'" in str(digest.trigger) and "minute='30'" in str(digest.trigger)
     finally:
         await scheduler.stop()
-    await AlertDispatcher(h.app).drain()
+    await h.app.delivery_dispatcher().drain()
     assert len(channel(h).received("dora")) == 1  # the missed digest ran once at start-up

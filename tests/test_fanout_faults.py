@@ -1,4 +1,4 @@
-"""Faults during a fan-out, through the real Telegram adapter and the real AlertDispatcher: the
+"""Faults during a fan-out, through the real Telegram adapter and the real DeliveryDispatcher: the
 fake Bot API answers 429 with retry_after, 500s, lost answers (504) and "blocked" at random
 (seeded) and records every call with its (fake-clock) time, so the counts below are the
 platform's own.
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from alerts import outbox, publish
 from alerts import subscriptions as subs
-from alerts.dispatcher import AlertDispatcher
+from alerts.dispatcher import DeliveryDispatcher
 from bot.app import App
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FakeClock
+from bot.store import deliveries
 from compa_testkit.fakes.telegram_api import TOKEN, Call, FakeTelegram
 from compa_testkit.harness import make_config
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
@@ -109,11 +109,11 @@ async def app(tmp_path: Path, fake: FakeTelegram, clock: FakeClock) -> AsyncIter
         await app.close()
 
 
-async def run_until_done(app: App, clock: FakeClock, dispatcher: AlertDispatcher) -> None:
-    """What `AlertDispatcher.run` does, with the fake clock jumping to the next due row."""
+async def run_until_done(app: App, clock: FakeClock, dispatcher: DeliveryDispatcher) -> None:
+    """What `DeliveryDispatcher.run` does, with the fake clock jumping to the next due row."""
     for _ in range(200):
         await dispatcher.drain()
-        due = await outbox.next_due(app.db, ("telegram",))
+        due = await deliveries.next_due(app.db, ("telegram",))
         if due is None:
             return
         clock.advance(max(due - clock.now(), 0.0))
@@ -131,10 +131,10 @@ async def test_random_faults_lose_nothing_and_duplicate_nothing(
     plan = plan_faults(fake, chats, random.Random(SEED))
     # The draw must really contain every kind of fault, or the test proves less than it says.
     assert plan.blocked and plan.flooded and plan.errors and plan.timeouts and plan.ambiguous
-    out = await publish.create(app, region=REGION, kind="checkpoint", note="", actor="mod",
-                               preverified=True)
+    out = await app.alerts.create(region=REGION, kind="checkpoint", note="", actor="mod",
+                                  preverified=True)
     assert out.recipients == PEOPLE
-    await run_until_done(app, clock, AlertDispatcher(app, rng=random.Random(SEED)))
+    await run_until_done(app, clock, app.delivery_dispatcher(rng=random.Random(SEED)))
     # Every call has its answer (none is held).
     assert all(c.status for c in fake.log if c.method == "sendMessage")
     calls = [c for c in fake.log if c.method == "sendMessage"]

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from alerts import publish
 from bot import metrics
 from bot.channels import metrics_web
 from bot.config import ConfigError
@@ -43,12 +42,11 @@ async def test_the_counts_an_operator_needs(tmp_path: Path) -> None:
             h.app.channels["telegram"] = telegram
             chats = chat_ids(5)
             await seed_subscribers(h.app, chats)
-            telegram.fail[str(chats[0])] = SendResult(ok=False, permanent=True,
-                                                      error="Forbidden: bot was blocked")
-            telegram.fail[str(chats[1])] = SendResult(ok=False, permanent=True,
-                                                      error="400 Bad Request: chat not found")
-            await publish.create(h.app, region=REGION, kind="raid", note="", actor="m",
-                                 preverified=True)
+            telegram.fail[str(chats[0])] = SendResult.blocked("Forbidden: bot was blocked")
+            telegram.fail[str(chats[1])] = SendResult.failed("400 Bad Request: chat not found",
+                                                              permanent=True)
+            await h.app.alerts.create(region=REGION, kind="raid", note="", actor="m",
+                                      preverified=True)
             await h.person("ana").say("hola")
             await h.person("ana").press("lang:set:es")
             before = (await _scrape(server.url)).text

@@ -171,7 +171,7 @@ def _files(folder: Path) -> dict[str, bytes]:
 def test_a_whatsapp_chat_with_two_ids_is_the_configured_person() -> None:
     from alerts.moderators import Roster
     from bot.channels import whatsapp_ids
-    from bot.channels.base import person_key
+    from bot.channels.identity import person_key
     from bot.privacy import Privacy, generate_keys
 
     config = parse({"moderators": [{"name": "B", "role": "verifier",

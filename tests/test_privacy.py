@@ -14,7 +14,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from bot.logs import RedactingFilter, redact, setup_logging
-from bot.privacy import KeyError_, Privacy, generate_keys, load_keys, scrub_text
+from bot.privacy import KeysError, Privacy, generate_keys, load_keys, scrub_text
 
 
 def test_keys_file_created_once_with_mode_0600(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_keys_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "keys.toml"
     load_keys(path, "NO_SUCH_PEPPER", "NO_SUCH_SEAL")
     os.chmod(path, 0o644)
-    with pytest.raises(KeyError_, match="chmod 600"):
+    with pytest.raises(KeysError, match="chmod 600"):
         load_keys(path, "NO_SUCH_PEPPER", "NO_SUCH_SEAL")
 
 
@@ -41,7 +41,7 @@ def test_keys_from_env_write_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert load_keys(tmp_path / "keys.toml", "T_PEPPER", "T_SEAL") == keys
     assert not (tmp_path / "keys.toml").exists()
     monkeypatch.delenv("T_SEAL")
-    with pytest.raises(KeyError_, match="both"):
+    with pytest.raises(KeysError, match="both"):
         load_keys(tmp_path / "keys.toml", "T_PEPPER", "T_SEAL")
 
 

@@ -144,10 +144,9 @@ async def test_notices_by_command(harness: Harness) -> None:
     assert "Write: /aviso" in mod1.last.text
     await mod1.say("/aviso 2026-11-29 09:00 atlantida a || b")
     assert "I do not know the region atlantida" in mod1.last.text
-    from alerts import schedule
 
     harness.clock.advance(5 * 24 * 3600)
-    await schedule.send_due_notices(harness.app)
+    await harness.app.alerts.send_due_notices()
     await harness.deliver()
     assert bea.inbox[-1].text == "📢 Despensa de comida"
     await mod1.say("/cancelaraviso 1")

@@ -7,8 +7,6 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from alerts import publish
-from alerts.dispatcher import AlertDispatcher
 from bot.messages import Address, Reply, SendResult
 from bot.store import Database
 from compa_testkit.harness import Harness, RecordingChannel, make_config
@@ -44,11 +42,11 @@ async def test_a_stop_lets_sends_in_flight_finish_so_a_restart_repeats_nothing(
         channel = GatedChannel()
         h.app.channels["telegram"] = channel
         await seed_subscribers(h.app, chat_ids(10))
-        dispatcher = AlertDispatcher(h.app)
+        dispatcher = h.app.delivery_dispatcher()
         await dispatcher.start()
-        h.app.alert_dispatcher = dispatcher
-        await publish.create(h.app, region=REGION, kind="checkpoint", note="", actor="mod",
-                             preverified=True)
+        h.app.alerts.on_new_deliveries(dispatcher.wake)
+        await h.app.alerts.create(region=REGION, kind="checkpoint", note="", actor="mod",
+                                  preverified=True)
         await asyncio.wait_for(channel.all_in_flight.wait(), PATIENCE)
         # SIGTERM now: four requests have reached the platform, none has been answered.
         stopping = asyncio.create_task(dispatcher.stop())
@@ -59,7 +57,7 @@ async def test_a_stop_lets_sends_in_flight_finish_so_a_restart_repeats_nothing(
         rows = dict(await h.app.db.fetchall(
             "SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
         assert rows == {"sent": IN_FLIGHT, "pending": 10 - IN_FLIGHT}
-        await AlertDispatcher(h.app).drain()  # the next process
+        await h.app.delivery_dispatcher().drain()  # the next process
         assert Counter(channel.arrived) == {str(chat): 1 for chat in chat_ids(10)}
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from alerts import publish
 from bot import backup
 from bot.messages import Address
 from bot.store import users as user_store
@@ -28,7 +27,7 @@ async def test_an_admin_sees_the_bot_s_health(harness: Harness) -> None:
     assert "Última copia de seguridad: ninguna todavía" in text
     assert "Webhook de Telegram: no se usa" in text
     await seed_subscribers(harness.app, chat_ids(3))
-    await publish.create(harness.app, region=REGION, kind="raid", note="", actor="m",
+    await harness.app.alerts.create(region=REGION, kind="raid", note="", actor="m",
                          preverified=True)
     await backup.record_run(harness.app.db, harness.clock.now())
     await admin.press("lang:set:en")

@@ -34,7 +34,7 @@ async def test_send_delivers_text_and_keyboard(channel: TelegramChannel,
     menu = Menu((Button("alert:ack:42", "Got it"), Button("menu:main", "Menu")))
     result = await channel.send(TO, Reply("⚠️ Checkpoint reported on Patton Ave.", menu))
     [sent] = tg_api.sent[str(CHAT)]
-    assert result == SendResult(ok=True, provider_id=str(sent.message_id))
+    assert result == SendResult.sent(str(sent.message_id))
     assert sent.text == "⚠️ Checkpoint reported on Patton Ave."
     assert sent.reply_markup == {"inline_keyboard": [
         [{"text": "Got it", "callback_data": "alert:ack:42"}],
@@ -47,7 +47,7 @@ async def test_edit_rewrites_a_sent_message_in_place(channel: TelegramChannel,
     first = await channel.send(TO, Reply("Alert #1: sent 0 / 1,234"))
     assert first.ok and first.provider_id
     edited = await channel.edit(TO, first.provider_id, Reply("Alert #1: sent 600 / 1,234"))
-    assert edited == SendResult(ok=True, provider_id=first.provider_id)
+    assert edited == SendResult.sent(first.provider_id)
     sent = tg_api.sent[str(CHAT)]
     assert [(s.method, s.message_id, s.text) for s in sent] == [
         ("sendMessage", int(first.provider_id), "Alert #1: sent 0 / 1,234"),

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts import outbox
 from bot.app import DB_FILE
 from bot.messages import Address
-from bot.store import Database
+from bot.store import Database, deliveries
 from bot.store.migrations import MIGRATIONS
 from compa_testkit.harness import Harness, RecordingChannel, make_config
 from tests.data.upgrade import make_release_db as release
@@ -87,7 +86,7 @@ async def test_the_bot_runs_on_the_upgraded_database(old_copy: Path) -> None:
         h.channels["console"] = h.app.channels["console"] = RecordingChannel("console")
         # Sealed addresses written by the release open with the same keys: the pending
         # alert goes out to the subscribers it was queued for.
-        await outbox.release_claims(h.app.db)
+        await deliveries.release_claims(h.app.db)
         row = await h.app.db.fetchone("SELECT MAX(next_attempt) FROM deliveries"
                                       " WHERE status = 'pending'")
         assert row is not None

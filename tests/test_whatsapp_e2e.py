@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from bot.channels import whatsapp_ids as ids
-from bot.channels.whatsapp_delivery import Outcome
+from bot.channels.base import StatusOutcome as Outcome
 from bot.channels.whatsapp_webhook import sign
 from bot.logs import setup_logging
-from bot.messages import Address, Button, Media, Menu, Reply
+from bot.messages import Address, Button, Media, Menu, Reply, SendOutcome
 from compa_testkit.fakes.graph_api import FakePerson
 from tests.whatsapp_support import TEMPLATES, VERIFY_TOKEN, whatsapp_env
 
@@ -283,10 +283,10 @@ async def test_window_closed_without_template_is_skipped(
         before = len(env.fake.sent)
         env.clock.advance(25 * 3600)
         result = await env.app.send(_address(ANA_WA, None), Reply("Alerta"))
-        assert (result.ok, result.permanent, result.error) == (False, True, "skipped_window")
+        assert result.outcome is SendOutcome.WINDOW_CLOSED and result.permanent
         assert len(env.fake.sent) == before
         never = await env.app.send(_address("15550000000", None), Reply("Alerta"))
-        assert never.error == "skipped_window"
+        assert never.outcome is SendOutcome.WINDOW_CLOSED
 
 
 async def test_window_closed_with_templates_uses_the_persons_language(
@@ -413,11 +413,11 @@ async def test_send_maps_platform_errors_and_never_raises(
             env.fake.fail_next(code, http_status=status)
             results.append(await env.app.send(address, Reply("Alerta")))
         gone, pair, throughput, server, stopped = results
-        assert gone.permanent and not gone.ok and gone.retry_after is None
-        assert pair.retry_after == 6.0 and not pair.permanent
+        assert gone.permanent and gone.outcome is SendOutcome.FAILED and gone.retry_after is None
+        assert pair.outcome is SendOutcome.RETRY_AFTER and pair.retry_after == 6.0
         assert throughput.retry_after == 4.0  # second rate-limit hit in a row for Ana
-        assert not server.permanent and server.retry_after is None
-        assert stopped.permanent and stopped.error == "unsubscribed:131050"
+        assert server.outcome is SendOutcome.FAILED and not server.permanent
+        assert stopped.outcome is SendOutcome.BLOCKED
         ok = await env.app.send(address, Reply("Alerta"))
         assert ok.ok
         env.fake.token = "rotated"

@@ -15,9 +15,9 @@ import pytest
 
 from bot.channels import whatsapp_ids as ids
 from bot.channels import whatsapp_render as render
+from bot.channels.base import StatusOutcome as Outcome
 from bot.channels.whatsapp_delivery import (
     CountingDeliveryEvents,
-    Outcome,
     backoff,
     classify_status,
     send_result,
@@ -26,7 +26,7 @@ from bot.channels.whatsapp_incoming import choice_from_text
 from bot.channels.whatsapp_webhook import BadUpdate, Seen, sign, signature_ok, split
 from bot.channels.whatsapp_window import WINDOW_SECONDS, recipient_window
 from bot.config import ConfigError, ResourcesConfig, WhatsAppConfig, WhatsAppTemplate, parse
-from bot.messages import Address, Button, Menu, Reply
+from bot.messages import Address, Button, Menu, Reply, SendOutcome
 from bot.store import users as user_store
 from compa_testkit.fakes.graph_api import fixture
 from compa_testkit.harness import Harness, make_config
@@ -268,10 +268,13 @@ def test_send_errors_become_send_results() -> None:
     gone = send_result(131026)
     assert gone.permanent and gone.retry_after is None and gone.error == "recipient:131026"
     window = send_result(131047)
-    assert window.permanent and window.error == "skipped_window"
+    assert window.outcome is SendOutcome.WINDOW_CLOSED
+    assert send_result(131050).outcome is SendOutcome.BLOCKED
+    assert send_result(131056).outcome is SendOutcome.RETRY_AFTER
     for transient in (None, 500, 131000, 131016, 190):
         result = send_result(transient)
-        assert not result.ok and not result.permanent and result.retry_after is None
+        assert result.outcome is SendOutcome.FAILED and not result.permanent
+        assert result.retry_after is None
     assert send_result(None).error == "network"
     assert send_result(190).error == "auth:190"
 
@@ -290,16 +293,16 @@ async def test_counting_events_count_only() -> None:
 
 async def test_window_is_conservative_because_last_inbound_is_rounded_down(
         harness: Harness) -> None:
-    db, start = harness.app.db, harness.clock.now()
-    assert not (await recipient_window(db, "nobody", start)).open
+    db, contacts, start = harness.app.db, harness.app, harness.clock.now()
+    assert not (await recipient_window(contacts, "nobody", start)).open
     wrote_at = start + 59 * 60  # 12:59; stored as 12:00
     await user_store.touch(db, "pid1", "whatsapp", b"x", wrote_at, "person")
     await user_store.set_locale(db, "pid1", "en")
-    window = await recipient_window(db, "pid1", wrote_at + 23 * 3600)
+    window = await recipient_window(contacts, "pid1", wrote_at + 23 * 3600)
     assert window.open and window.locale == "en"
     # Really still open until 12:59 the next day, but we only know "12:00": closed.
-    assert not (await recipient_window(db, "pid1", start + WINDOW_SECONDS + 60)).open
-    assert not (await recipient_window(db, "pid1", start + WINDOW_SECONDS)).open
+    assert not (await recipient_window(contacts, "pid1", start + WINDOW_SECONDS + 60)).open
+    assert not (await recipient_window(contacts, "pid1", start + WINDOW_SECONDS)).open
 
 
 # --- configuration ------------------------------------------------------------------------

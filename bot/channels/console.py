@@ -86,7 +86,7 @@ class ConsoleChannel:
 
     async def send(self, address: Address, reply: Reply) -> SendResult:
         self._print(address, reply)
-        return SendResult(ok=True, provider_id=f"console-{self._counter}")
+        return SendResult.sent(f"console-{self._counter}")
 
     async def respond(self, msg: Incoming, replies: list[Reply]) -> None:
         for reply in replies:

@@ -103,15 +103,15 @@ def retry_seconds(exc: RetryAfter) -> float:
 def send_failure(exc: TelegramError) -> SendResult:
     """What a failed send means for the dispatcher: wait, retry later, or give up."""
     if isinstance(exc, RetryAfter):
-        return SendResult(ok=False, retry_after=retry_seconds(exc), error="flood control")
+        return SendResult.wait(retry_seconds(exc), "flood control")
     if isinstance(exc, Forbidden):  # blocked, deactivated, removed from the group
-        return SendResult(ok=False, permanent=True, error=exc.message)
+        return SendResult.blocked(exc.message)
     if isinstance(exc, ChatMigrated):
-        return SendResult(ok=False, permanent=True, error="group moved to a supergroup")
+        return SendResult.failed("group moved to a supergroup", permanent=True)
     if isinstance(exc, BadRequest):  # chat not found, text refused: retrying cannot help
-        return SendResult(ok=False, permanent=True, error=exc.message)
+        return SendResult.failed(exc.message, permanent=True)
     # Timeouts, network errors, 5xx, and a token problem that is ours to fix, not theirs.
-    return SendResult(ok=False, error=f"{type(exc).__name__}: {exc.message}")
+    return SendResult.failed(f"{type(exc).__name__}: {exc.message}")
 
 
 def chat_number(address: Address) -> int | None:
@@ -327,10 +327,10 @@ class TelegramChannel:
         """
         chat = chat_number(address)
         if chat is None:
-            return SendResult(ok=False, permanent=True, error="not a Telegram chat id")
+            return SendResult.failed("not a Telegram chat id", permanent=True)
         parts = render(reply)
         if not parts:
-            return SendResult(ok=False, permanent=True, error="empty message")
+            return SendResult.failed("empty message", permanent=True)
         try:
             for text, markup in parts:
                 # The raw API answer through PTB's own request path (errors, retry_after and
@@ -343,21 +343,21 @@ class TelegramChannel:
         except TelegramError as exc:
             return send_failure(exc)
         message_id = answer.get("message_id") if isinstance(answer, dict) else None
-        return SendResult(ok=True, provider_id=str(message_id) if message_id else None)
+        return SendResult.sent(str(message_id) if message_id else None)
 
     async def edit(self, address: Address, provider_id: str, reply: Reply) -> SendResult:
         """Rewrites a message sent earlier (the publisher's progress: "sent 600 / 1,234")."""
         chat = chat_number(address)
         parts = render(reply)
         if chat is None or not provider_id.isdigit() or len(parts) != 1:
-            return SendResult(ok=False, permanent=True, error="cannot edit")
+            return SendResult.failed("cannot edit", permanent=True)
         try:
             done = await self._edit(chat, int(provider_id), *parts[0])
         except TelegramError as exc:
             return send_failure(exc)
         if not done:
-            return SendResult(ok=False, permanent=True, error="message can no longer be edited")
-        return SendResult(ok=True, provider_id=provider_id)
+            return SendResult.failed("message can no longer be edited", permanent=True)
+        return SendResult.sent(provider_id)
 
     async def _send(self, chat: int, text: str, markup: InlineKeyboardMarkup | None) -> Message:
         return await self.bot.send_message(chat, text, reply_markup=markup,

@@ -19,8 +19,9 @@ from telegram import (
 )
 from telegram.constants import ChatMemberStatus, ChatType
 
-from bot.channels.base import TELEGRAM_LIMITS, shorten, split_text
+from bot.channels.base import TELEGRAM_LIMITS, shorten
 from bot.messages import Address, Incoming, Location, Media, Menu, Reply
+from bot.text import split_text
 
 CHANNEL = "telegram"
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)

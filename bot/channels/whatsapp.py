@@ -9,7 +9,7 @@ Outgoing: `whatsapp_render` shapes each reply within Meta's limits; messages go 
 Graph API client, whose base URL is fixed, so an httpx transport rewrites each request to
 `api_base_url` (a proxy, or the fake server in tests). `send()` (alerts, moderator cards)
 respects the 24-hour window: free-form inside it, the configured template outside it, else
-`skipped_window`. It never raises for platform errors.
+a `window_closed` outcome. It never raises for platform errors.
 """
 
 from __future__ import annotations
@@ -30,12 +30,10 @@ from starlette.routing import BaseRoute
 
 from bot.app import App, menu_of
 from bot.channels import whatsapp_render as render
-from bot.channels.base import WHATSAPP_LIMITS, Limits
+from bot.channels.base import WHATSAPP_LIMITS, DeliveryEvents, Limits, StatusOutcome
 from bot.channels.whatsapp_delivery import (
     STOPPED_MARKETING,
     CountingDeliveryEvents,
-    DeliveryEvents,
-    Outcome,
     backoff,
     classify_status,
     send_result,
@@ -47,7 +45,7 @@ from bot.channels.whatsapp_webhook import SingleUpdate
 from bot.channels.whatsapp_window import recipient_window
 from bot.config import ConfigError, WhatsAppConfig, WhatsAppTemplate, secret
 from bot.i18n import N_
-from bot.messages import Address, Incoming, Media, Menu, Reply, SendResult
+from bot.messages import Address, Incoming, Media, Menu, Reply, SendOutcome, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +212,7 @@ class WhatsAppChannel:
         """Answers within the window the person just opened; failures are logged, not raised."""
         pid = self.app.pid_for(msg.address)
         identity = decode(msg.address.chat_id)
-        locale = (await recipient_window(self.app.db, pid, self.app.clock.now())).locale
+        locale = (await recipient_window(self.app, pid, self.app.clock.now())).locale
         for reply in replies:
             for payload in render.render(reply, self._list_button(locale)):
                 posted = await self._post(identity, payload)
@@ -227,7 +225,7 @@ class WhatsAppChannel:
         """Pushes one message: free-form in the window, else the template, else skipped."""
         identity = decode(address.chat_id)
         if not identity.key:
-            return SendResult(ok=False, permanent=True, error="bad_address")
+            return SendResult.failed("bad_address", permanent=True)
         pid = self.app.pid_for(address)
         self._in_flight[pid] += 1
         try:
@@ -241,10 +239,10 @@ class WhatsAppChannel:
 
     async def _push(self, address: Address, reply: Reply, identity: WaIdentity,
                     pid: str) -> SendResult:
-        window = await recipient_window(self.app.db, pid, self.app.clock.now())
+        window = await recipient_window(self.app, pid, self.app.clock.now())
         if window.open and pid not in self._closed:
             result = await self._send_free(identity, reply, window.locale, pid)
-            if result.error != "skipped_window":
+            if result.outcome is not SendOutcome.WINDOW_CLOSED:
                 if result.ok and result.provider_id:
                     self._pushed.put(result.provider_id, _Push(address, reply, pid))
                     self._remember_menu(pid, reply.menu)
@@ -260,18 +258,18 @@ class WhatsAppChannel:
             if not posted.ok:
                 return await self._failed(pid, posted.code)
             provider_id = posted.provider_id
-        return SendResult(ok=True, provider_id=provider_id)
+        return SendResult.sent(provider_id)
 
     async def _send_template(self, identity: WaIdentity, reply: Reply, locale: str | None,
                              pid: str) -> SendResult:
         spec = self.template_for(locale)
         if spec is None:
-            return SendResult(ok=False, permanent=True, error="skipped_window")
+            return SendResult.window_closed()
         payload = render.template(spec, reply, self.app.config.resources)
         posted = await self._post(identity, payload)
         if not posted.ok:
             return await self._failed(pid, posted.code)
-        return SendResult(ok=True, provider_id=posted.provider_id, extra={"template": spec.name})
+        return SendResult.sent(posted.provider_id, template=spec.name)
 
     def template_for(self, locale: str | None) -> WhatsAppTemplate | None:
         templates = self.config.templates
@@ -336,20 +334,20 @@ class WhatsAppChannel:
             await self.events.on_status(status.id, verdict.outcome, code)
             return
         retry_after = None
-        if verdict.outcome == Outcome.SKIPPED_WINDOW:
+        if verdict.outcome == StatusOutcome.SKIPPED_WINDOW:
             self._closed.put(pid, True)
             resent = await self._resend_as_template(push) if push else None
             if resent is not None:
-                await self.events.on_status(status.id, Outcome.RESENT_TEMPLATE, code,
+                await self.events.on_status(status.id, StatusOutcome.RESENT_TEMPLATE, code,
                                             resent_as=resent)
                 return
-        elif verdict.outcome == Outcome.UNSUBSCRIBED:
+        elif verdict.outcome == StatusOutcome.UNSUBSCRIBED:
             await self.events.on_unsubscribe(pid)
         elif verdict.rate_limited and code is not None:
             attempt = self._rate_hits.get(pid, 0) + 1
             self._rate_hits.put(pid, attempt)
             retry_after = backoff(code, attempt)
-        elif verdict.outcome in (Outcome.DELIVERED, Outcome.READ):
+        elif verdict.outcome in (StatusOutcome.DELIVERED, StatusOutcome.READ):
             self._rate_hits.pop(pid, None)  # got through: the next rate limit starts over
         await self.events.on_status(status.id, verdict.outcome, code, retry_after=retry_after)
 
@@ -357,7 +355,7 @@ class WhatsAppChannel:
         if push.resent:
             return None
         push.resent = True
-        window = await recipient_window(self.app.db, push.pid, self.app.clock.now())
+        window = await recipient_window(self.app, push.pid, self.app.clock.now())
         result = await self._send_template(decode(push.address.chat_id), push.reply,
                                            window.locale, push.pid)
         return result.provider_id if result.ok else None

@@ -2,17 +2,17 @@
 
 Meta reports errors twice over: some when we send (an HTTP error with a code), most later in a
 `failed` status webhook. Both go through the same table here. The deliveries table belongs to
-the alerts feature; until it plugs in its own `DeliveryEvents`, the channel reports to
-`CountingDeliveryEvents`, which keeps counts only (delivered/read are never more than counts).
+the alerts feature; until the core plugs in its `DeliveryEvents` (`channels/base.py`), the
+channel reports to `CountingDeliveryEvents`, which keeps counts only (delivered/read are never
+more than counts).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Protocol
 
+from bot.channels.base import StatusOutcome
 from bot.messages import SendResult
 
 WINDOW_CLOSED = 131047          # more than 24 h since the person last wrote
@@ -40,29 +40,6 @@ BACKOFF_BASE = {PAIR_RATE_LIMIT: 6.0, THROUGHPUT_LIMIT: 2.0, SPAM_RATE_LIMIT: 60
 BACKOFF_CAP = 900.0
 
 
-class Outcome(StrEnum):
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    RETRY = "retry"                      # try again after `retry_after`
-    RESENT_TEMPLATE = "resent_template"  # window closed; went out again as the template
-    SKIPPED_WINDOW = "skipped_window"    # window closed and no template: not sent, not an error
-    UNSUBSCRIBED = "unsubscribed"        # the person stopped our messages
-    FAILED = "failed"                    # permanent for this message
-
-
-class DeliveryEvents(Protocol):
-    """Where the channel reports what happened to messages it sent (by provider message id)."""
-
-    async def on_status(self, provider_id: str, outcome: Outcome, error_code: int | None, *,
-                        retry_after: float | None = None,
-                        resent_as: str | None = None) -> None:
-        """`retry_after`: when to try again (RETRY); `resent_as`: the template's message id."""
-        ...
-
-    async def on_unsubscribe(self, pid: str) -> None: ...
-
-
 class CountingDeliveryEvents:
     """The default: counts outcomes and unsubscribes, stores nothing about anyone."""
 
@@ -70,7 +47,7 @@ class CountingDeliveryEvents:
         self.counts: Counter[str] = Counter()
         self.unsubscribes = 0
 
-    async def on_status(self, provider_id: str, outcome: Outcome, error_code: int | None, *,
+    async def on_status(self, provider_id: str, outcome: StatusOutcome, error_code: int | None, *,
                         retry_after: float | None = None,
                         resent_as: str | None = None) -> None:
         self.counts[str(outcome)] += 1
@@ -87,7 +64,7 @@ def backoff(code: int, attempt: int) -> float:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: Outcome
+    outcome: StatusOutcome
     permanent: bool = False
     rate_limited: bool = False
 
@@ -95,15 +72,15 @@ class Verdict:
 def classify_error(code: int | None) -> Verdict:
     """A failure code (from a send or a `failed` status) → what to do with the message."""
     if code == WINDOW_CLOSED:
-        return Verdict(Outcome.SKIPPED_WINDOW, permanent=True)
+        return Verdict(StatusOutcome.SKIPPED_WINDOW, permanent=True)
     if code == STOPPED_MARKETING:
-        return Verdict(Outcome.UNSUBSCRIBED, permanent=True)
+        return Verdict(StatusOutcome.UNSUBSCRIBED, permanent=True)
     if code in BACKOFF_BASE:
-        return Verdict(Outcome.RETRY, rate_limited=True)
+        return Verdict(StatusOutcome.RETRY, rate_limited=True)
     if code in RECIPIENT_GONE or code in BAD_MESSAGE:
-        return Verdict(Outcome.FAILED, permanent=True)
+        return Verdict(StatusOutcome.FAILED, permanent=True)
     # 5xx, 131000 (unknown), 131016 (service unavailable), auth, network: transient.
-    return Verdict(Outcome.RETRY)
+    return Verdict(StatusOutcome.RETRY)
 
 
 def classify_status(status: str, code: int | None) -> Verdict:
@@ -111,10 +88,10 @@ def classify_status(status: str, code: int | None) -> Verdict:
     if status == "failed":
         return classify_error(code)
     if status in ("read", "played"):
-        return Verdict(Outcome.READ)
+        return Verdict(StatusOutcome.READ)
     if status == "delivered":
-        return Verdict(Outcome.DELIVERED)
-    return Verdict(Outcome.SENT)
+        return Verdict(StatusOutcome.DELIVERED)
+    return Verdict(StatusOutcome.SENT)
 
 
 def error_name(code: int | None) -> str:
@@ -122,9 +99,9 @@ def error_name(code: int | None) -> str:
     if code is None:
         return "network"
     if code == WINDOW_CLOSED:
-        return "skipped_window"
+        return "window closed"
     if code == STOPPED_MARKETING:
-        return f"unsubscribed:{code}"  # the code lets a dispatcher match it as "blocked"
+        return f"stopped:{code}"
     if code in BACKOFF_BASE:
         return f"rate_limited:{code}"
     if code in AUTH:
@@ -137,6 +114,10 @@ def error_name(code: int | None) -> str:
 def send_result(code: int | None, attempt: int = 1) -> SendResult:
     """A failed send (code None: network error or timeout) → SendResult for the dispatcher."""
     verdict = classify_error(code)
-    retry_after = backoff(code, attempt) if verdict.rate_limited and code is not None else None
-    return SendResult(ok=False, retry_after=retry_after, permanent=verdict.permanent,
-                      error=error_name(code))
+    if verdict.rate_limited and code is not None:
+        return SendResult.wait(backoff(code, attempt), error_name(code))
+    if verdict.outcome is StatusOutcome.SKIPPED_WINDOW:
+        return SendResult.window_closed()
+    if verdict.outcome is StatusOutcome.UNSUBSCRIBED:
+        return SendResult.blocked(error_name(code))
+    return SendResult.failed(error_name(code), permanent=verdict.permanent)

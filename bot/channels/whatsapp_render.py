@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.channels.base import WHATSAPP_LIMITS, shorten, split_text
+from bot.channels.base import WHATSAPP_LIMITS, shorten
 from bot.config import ResourcesConfig, WhatsAppTemplate
 from bot.messages import Menu, Reply
+from bot.text import split_text
 
 HEADER_LIMIT = 60
-BUTTON_ID_LIMIT = 256
 # A template body is ≤ 1024 characters with its parameters filled in; the template's own words
 # take some of that, so the message parameter gets what is left with a margin.
 TEMPLATE_TEXT_LIMIT = 700

@@ -1,16 +1,16 @@
 """The 24-hour customer-service window: free-form messages only within 24 h of the person's
 last message; outside it, only an approved template.
 
-`users.last_inbound` is rounded *down* to the hour, so `stored + 24 h` is never later than the
-real end of the window: when in doubt we use the template (or skip), never a message Meta would
-refuse with 131047.
+The channel does not read the database: the core hands it `Contacts` (the App), which says
+when a person last wrote and in which language. `last_inbound` is rounded *down* to the hour,
+so `stored + 24 h` is never later than the real end of the window: when in doubt we use the
+template (or skip), never a message Meta would refuse with 131047.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from bot.store.db import Database
+from typing import Protocol
 
 WINDOW_SECONDS = 24 * 3600
 
@@ -21,9 +21,16 @@ class Window:
     locale: str | None = None
 
 
-async def recipient_window(db: Database, pid: str, now: float) -> Window:
+class Contacts(Protocol):
+    async def last_contact(self, pid: str) -> tuple[float, str | None] | None:
+        """(when the person last wrote, rounded down to the hour; their language), or None."""
+        ...
+
+
+async def recipient_window(contacts: Contacts, pid: str, now: float) -> Window:
     """Whether `pid` can get a free-form message at `now`, and their language."""
-    row = await db.fetchone("SELECT last_inbound, locale FROM users WHERE pid = ?", (pid,))
-    if row is None:
+    contact = await contacts.last_contact(pid)
+    if contact is None:
         return Window(open=False)
-    return Window(open=int(row[0]) + WINDOW_SECONDS > now, locale=row[1])
+    last_inbound, locale = contact
+    return Window(open=last_inbound + WINDOW_SECONDS > now, locale=locale)

@@ -13,8 +13,6 @@ import aiosqlite
 
 from bot.store.db import Database
 
-OPEN_STATUSES = ("pending", "held")
-
 # Every column a Report needs, plus whether a photo is attached.
 _COLUMNS = (
     "id, incident, region, kind, seen, agents, vehicles, details_sealed, status, received,"

@@ -52,9 +52,10 @@ async def set_locale(db: Database, pid: str, locale: str) -> None:
     await db.execute("UPDATE users SET locale = ? WHERE pid = ?", (locale, pid))
 
 
-async def address_of(db: Database, pid: str) -> bytes | None:
-    row = await db.fetchone("SELECT address_sealed FROM users WHERE pid = ?", (pid,))
-    return bytes(row[0]) if row else None
+async def last_contact(db: Database, pid: str) -> tuple[float, str | None] | None:
+    """When the person last wrote (rounded down to the hour) and their language."""
+    row = await db.fetchone("SELECT last_inbound, locale FROM users WHERE pid = ?", (pid,))
+    return (float(row[0]), row[1]) if row else None
 
 
 async def locale_of(db: Database, pid: str) -> str | None:

@@ -1,9 +1,9 @@
-"""The outbox: alerts and their delivery rows, written together, claimed with a lease.
+"""The outbox: one delivery row per recipient of an alert, claimed with a lease.
 
-Publishing writes the alert row and one delivery per matching subscriber in one transaction
-(INSERT … SELECT: 100,000 rows stay in SQLite, never in Python memory). The dispatcher claims
-due rows with a lease; a claim that outlives its lease (a crash) is due again, and a row once
-`sent` is never claimed again.
+Publishing writes the alert row and its deliveries in one transaction (INSERT … SELECT:
+100,000 rows stay in SQLite, never in Python memory). The dispatcher claims due rows with a
+lease; a claim that outlives its lease (a crash) is due again, and a row once `sent` is never
+claimed again. Functions taking `conn` run inside the caller's `db.write()` transaction.
 """
 
 from __future__ import annotations
@@ -14,21 +14,26 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from alerts.status import AlertStatus, DeliveryStatus, MessageType
-from bot.privacy import Privacy
-from bot.store import Database
+from bot.store.db import Database
+
+OPEN = ("pending", "claimed", "retry")
 
 
-@dataclass(frozen=True)
-class Claim:
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed delivery, with its recipient read in the same statement (`address_sealed`
+    None when they are gone: forget-me)."""
+
     id: int
     alert_id: int
     pid: str
     channel: str
     attempts: int
-    # The recipient, read in the same statement: None when they are gone (forget-me).
     address_sealed: bytes | None = None
     locale: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Delivery(#{self.id}, alert {self.alert_id}, {self.channel})"
 
 
 def quiet_end_times(now: float, tz: ZoneInfo) -> list[tuple[int, int, float]]:
@@ -48,27 +53,6 @@ _IN_QUIET = """(p.quiet_start IS NOT NULL AND p.quiet_end IS NOT NULL
     AND p.quiet_start != p.quiet_end
     AND ((p.quiet_start < p.quiet_end AND k.hour >= p.quiet_start AND k.hour < p.quiet_end)
       OR (p.quiet_start > p.quiet_end AND (k.hour >= p.quiet_start OR k.hour < p.quiet_end))))"""
-
-
-async def insert_alert(conn: aiosqlite.Connection, *, type_: MessageType, status: AlertStatus,
-                       now: float, expires: float, region: str | None = None,
-                       kind: str | None = None, critical: bool = False,
-                       note_sealed: bytes | None = None, parent_id: int | None = None,
-                       report_id: int | None = None, drill: bool = False,
-                       created_by: str | None = None, observed: int | None = None,
-                       progress_to_sealed: bytes | None = None,
-                       window: tuple[int, int] | None = None) -> int:
-    cur = await conn.execute(
-        "INSERT INTO alerts (type, parent_id, report_id, region, kind, critical, note_sealed,"
-        " status, drill, observed, created, published, expires, created_by,"
-        " progress_to_sealed, window_start, window_end)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (str(type_), parent_id, report_id, region, kind, int(critical), note_sealed, str(status),
-         int(drill), observed, int(now),
-         int(now) if status == AlertStatus.PUBLISHED else None, int(expires), created_by,
-         progress_to_sealed, window[0] if window else None, window[1] if window else None))
-    assert cur.lastrowid is not None
-    return cur.lastrowid
 
 
 async def enqueue_region(conn: aiosqlite.Connection, alert_id: int, region: str, now: float,
@@ -118,18 +102,55 @@ async def enqueue_followup(conn: aiosqlite.Connection, followup_id: int, origina
     return cur.rowcount
 
 
+async def enqueue_digest(conn: aiosqlite.Connection, digest_id: int, now: float, since: int,
+                         until: int) -> int:
+    """Digest-mode subscribers who had alerts in their regions in [since, until)."""
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
+        " SELECT ?, p.pid, u.channel, 'pending', ? FROM subscribers p"
+        " JOIN users u ON u.pid = p.pid WHERE p.mode = 'digest' AND EXISTS ("
+        "  SELECT 1 FROM subscription_regions s JOIN alerts a ON a.region = s.region"
+        "  WHERE s.pid = p.pid AND a.type = 'alert' AND a.published >= ?"
+        "  AND a.published < ? AND a.status IN ('published', 'cleared', 'expired'))",
+        (digest_id, now, since, until))
+    return cur.rowcount
+
+
+async def enqueue_notice(conn: aiosqlite.Connection, alert_id: int, now: float,
+                         regions: tuple[str, ...] | None) -> int:
+    """Every subscriber (`regions` None) or those of the regions."""
+    where, params = "1 = 1", tuple[str, ...]()
+    if regions is not None:
+        marks = ",".join("?" for _ in regions)
+        where = f"p.pid IN (SELECT pid FROM subscription_regions WHERE region IN ({marks}))"
+        params = regions
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
+        " SELECT ?, p.pid, u.channel, 'pending', ? FROM subscribers p"
+        f" JOIN users u ON u.pid = p.pid WHERE {where}", (alert_id, now, *params))
+    return cur.rowcount
+
+
+async def skip_expired_in(conn: aiosqlite.Connection, now: int) -> None:
+    """What expired alerts had not sent yet is never sent."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'skipped_expired', lease_until = NULL"
+        " WHERE status IN ('pending', 'retry') AND alert_id IN"
+        " (SELECT id FROM alerts WHERE expires <= ?)", (now,))
+
+
+async def unsubscribe_in(conn: aiosqlite.Connection, pid: str) -> None:
+    """The person left: nothing more goes out to them."""
+    await conn.execute(
+        "UPDATE deliveries SET status = 'unsubscribed', lease_until = NULL"
+        " WHERE pid = ? AND status IN ('pending', 'retry')", (pid,))
+
+
 async def original_outcome(db: Database, alert_id: int, pid: str) -> str | None:
     """The status of this person's delivery of alert `alert_id` (a follow-up's original)."""
     row = await db.fetchone("SELECT status FROM deliveries WHERE alert_id = ? AND pid = ?",
                             (alert_id, pid))
     return str(row[0]) if row else None
-
-
-def provider_key(privacy: Privacy, provider_id: str | None) -> str | None:
-    """What the outbox keeps of a platform's message id: a keyed hash, enough to match a later
-    status webhook. Meta's ids (wamid.HBgL…) are base64 of a record holding the recipient's
-    phone number, so the id itself is never stored."""
-    return privacy.mac("provider-id", provider_id)[:32] if provider_id else None
 
 
 async def release_claims(db: Database) -> int:
@@ -139,9 +160,20 @@ async def release_claims(db: Database) -> int:
 
 
 async def claim(db: Database, now: float, lease_seconds: float, limit: int,
-                channels: tuple[str, ...]) -> list[Claim]:
+                channels: tuple[str, ...], max_attempts: int) -> list[Delivery]:
+    """Due rows, leased to this dispatcher. A row that has used its `max_attempts` claims and
+    is due again (a retry, or a lease that ran out: a crash mid-send) is failed here instead
+    of claimed again; rows deferred without an attempt (pacing, a follow-up waiting for its
+    original) are `pending` and not counted against it."""
     marks = ",".join("?" for _ in channels)
     async with db.write() as conn:
+        await conn.execute(
+            "UPDATE deliveries SET status = 'failed', lease_until = NULL,"
+            " error = COALESCE(error, 'out of attempts')"
+            f" WHERE channel IN ({marks}) AND attempts >= ? AND ("
+            "  (status = 'retry' AND next_attempt <= ?)"
+            "  OR (status = 'claimed' AND lease_until < ?))",
+            (*channels, max_attempts, now, now))
         cur = await conn.execute(
             "UPDATE deliveries SET status = 'claimed', lease_until = ?, attempts = attempts + 1"
             " WHERE id IN (SELECT id FROM deliveries"
@@ -163,13 +195,13 @@ async def claim(db: Database, now: float, lease_seconds: float, limit: int,
                     chunk) as found:
                 for p in await found.fetchall():
                     people[str(p[0])] = (bytes(p[1]), p[2])
-    claims = [Claim(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]),
-                    *people.get(str(r[2]), (None, None))) for r in rows]
+    claims = [Delivery(int(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]),
+                       *people.get(str(r[2]), (None, None))) for r in rows]
     claims.sort(key=lambda c: c.id)
     return claims
 
 
-async def record(db: Database, claim_id: int, status: DeliveryStatus, *,
+async def record(db: Database, delivery_id: int, status: str, *,
                  next_attempt: float | None = None, provider_id: str | None = None,
                  error: str | None = None) -> None:
     """Records one outcome, only if the row is still ours (claimed)."""
@@ -177,7 +209,7 @@ async def record(db: Database, claim_id: int, status: DeliveryStatus, *,
         "UPDATE deliveries SET status = ?, lease_until = NULL,"
         " next_attempt = COALESCE(?, next_attempt), provider_id = COALESCE(?, provider_id),"
         " error = ? WHERE id = ? AND status = 'claimed'",
-        (str(status), next_attempt, provider_id, error, claim_id))
+        (status, next_attempt, provider_id, error, delivery_id))
 
 
 async def counts(db: Database, alert_id: int) -> dict[str, int]:
@@ -194,3 +226,24 @@ async def next_due(db: Database, channels: tuple[str, ...]) -> float | None:
         " FROM deliveries WHERE status IN ('pending', 'retry', 'claimed')"
         f" AND channel IN ({marks})", channels)
     return float(row[0]) if row and row[0] is not None else None
+
+
+# -- what a platform says later (status webhooks), by the provider id's keyed hash ----------
+
+async def resent_as(db: Database, key: str, new_key: str) -> None:
+    await db.execute("UPDATE deliveries SET provider_id = ? WHERE provider_id = ?",
+                     (new_key, key))
+
+
+async def retry_sent(db: Database, key: str, at: float, error: str) -> None:
+    """Sent, then refused later (rate limit): it goes out again at `at`."""
+    await db.execute(
+        "UPDATE deliveries SET status = 'retry', next_attempt = ?, error = ?"
+        " WHERE provider_id = ? AND status = 'sent'", (at, error, key))
+
+
+async def settle_sent(db: Database, key: str, status: str, error: str) -> None:
+    """Sent, then reported undeliverable."""
+    await db.execute(
+        "UPDATE deliveries SET status = ?, error = ? WHERE provider_id = ? AND status = 'sent'",
+        (status, error, key))

@@ -1,0 +1,38 @@
+"""The alerts service: publishing, notices, digests and rendering over the alerts, deliveries
+and notices tables (`bot/store/alerts.py`, `bot/store/deliveries.py`).
+
+Built once in the composition root with only what it uses (`AlertDeps`); handlers reach it as
+`ctx.alerts`, the dispatcher and the scheduler are handed it. It never sees a channel: sending
+goes through the `Outlet` the core gives the dispatcher.
+"""
+
+from __future__ import annotations
+
+from alerts import subscriptions as subs
+from alerts.publish import Publishing
+from alerts.render import Rendering
+from alerts.schedule import DIGEST, Scheduling
+from bot.store import alerts as store
+from bot.store.alerts import Alert
+
+
+class AlertService(Publishing, Scheduling, Rendering):
+    """Everything a handler, the dispatcher or the scheduler asks about alerts."""
+
+    async def get(self, alert_id: int) -> Alert | None:
+        return await store.get(self.db, alert_id)
+
+    async def reach(self, region: str) -> dict[str, int]:
+        """How many people an alert for `region` would reach now, per channel."""
+        return await subs.count_by_channel(self.db, region)
+
+    async def catch_up(self) -> None:
+        """At start-up: run once what was missed while the process was down (within grace)."""
+        now = self.clock.now()
+        grace = self.config.alerts.catch_up_hours * 3600
+        slot = self.latest_digest_slot(now)
+        last = await store.last_run(self.db, DIGEST)
+        if (last is None or last < slot) and now - slot <= grace:
+            await self.run_digest(slot)
+        await self.send_due_notices()
+        await self.expire()
