@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 
 from alerts.limits import DailyKey
+from bot.clock import coarse_hour
 from bot.privacy import Privacy
 from bot.store import audit as store
 from bot.store.db import Database
@@ -53,8 +54,8 @@ class AuditLog:
         return self._privacy.mac("audit-anchor", f"{last_id}:{last_hash}")
 
     async def append(self, actor: str, action: str, subject: str, now: float) -> int:
-        """Adds one entry (time to the minute); returns its id."""
-        at = int(now // 60 * 60)
+        """Adds one entry (time to the hour, like a report's); returns its id."""
+        at = coarse_hour(now)
         async with self.db.write() as conn:
             last = await store.last(conn)
             if last is None:

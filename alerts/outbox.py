@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from alerts.status import AlertStatus, DeliveryStatus, MessageType
+from bot.clock import coarse_hour
 from bot.privacy import Privacy
 from bot.store import Database
 
@@ -64,7 +65,8 @@ async def insert_alert(conn: aiosqlite.Connection, *, type_: MessageType, status
         " progress_to_sealed, window_start, window_end)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (str(type_), parent_id, report_id, region, kind, int(critical), note_sealed, str(status),
-         int(drill), observed, int(now),
+         # Next to a report id, no finer than the report's own time (the hour).
+         int(drill), observed, int(now) if report_id is None else coarse_hour(now),
          int(now) if status == AlertStatus.PUBLISHED else None, int(expires), created_by,
          progress_to_sealed, window[0] if window else None, window[1] if window else None))
     assert cur.lastrowid is not None

@@ -65,7 +65,7 @@ async def decide(reports: ReportService, moderator: str, report_id: int, decisio
         if not any(Status(r[8]).is_open for r in rows):
             outcome = Outcome.CLOSED
         elif not await store.add_decision(conn, head, moderator, decision, note_sealed,
-                                          int(now // 60 * 60)):
+                                          coarse_hour(now)):
             outcome = Outcome.DUPLICATE
         elif decision is Decision.CONFIRM:
             confirmations = sum(1 for _, d, _ in await store.decisions(conn, head)

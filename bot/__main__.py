@@ -75,9 +75,10 @@ async def _db(args: argparse.Namespace) -> int:
 async def _audit(args: argparse.Namespace) -> int:
     from alerts.audit import AuditLog
     from bot.app import DB_FILE
+    from bot.keyguard import keys_for
     from bot.privacy import KeyError_, Privacy, load_keys
     from bot.store import Database, DatabaseTooNew
-    from bot.store.migrations import current_version
+    from bot.store.migrations import LATEST, current_version
 
     config = _load_config(args.config)
     path = config.data_dir / DB_FILE
@@ -92,6 +93,12 @@ async def _audit(args: argparse.Namespace) -> int:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     try:
+        if await current_version(db.writer) >= LATEST:
+            try:
+                await keys_for(config, db, create=False)
+            except KeyError_ as exc:
+                print(f"compa: {exc}", file=sys.stderr)
+                return 2
         if await current_version(db.writer) < 2:
             print("audit chain: empty (the database has no audit log yet)")
             return 0
@@ -124,16 +131,30 @@ def _content_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys(args: argparse.Namespace) -> int:
-    from bot.privacy import KeyError_, load_keys
+async def _keys(args: argparse.Namespace) -> int:
+    """`compa keys init`: keys for a new (empty) data folder, or a check of existing ones."""
+    from bot.app import DB_FILE
+    from bot.keyguard import keys_for, prepare_data_dir
+    from bot.privacy import KeyError_
+    from bot.store import Database, DatabaseTooNew
 
     config = _load_config(args.config)
+    existed = config.keys_path.exists()
     try:
-        load_keys(config.keys_path, config.privacy.pepper_env, config.privacy.seal_key_env)
+        prepare_data_dir(config.data_dir)
+        db = await Database.open(config.data_dir / DB_FILE)
+    except (KeyError_, DatabaseTooNew) as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await keys_for(config, db)
     except KeyError_ as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
-    print(f"keys ready: {config.keys_path} (mode 0600; back it up apart from the database)")
+    finally:
+        await db.close()
+    what = "keys match the database" if existed else "new keys written"
+    print(f"{what}: {config.keys_path} (mode 0600; back it up apart from the database)")
     return 0
 
 
@@ -169,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "content":
         return _content_check(args)
     if args.cmd == "keys":
-        return _keys(args)
+        return asyncio.run(_keys(args))
     if args.cmd == "audit":
         return asyncio.run(_audit(args))
     return 2

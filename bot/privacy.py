@@ -49,7 +49,33 @@ def _unb64(text: str, what: str) -> bytes:
         raise KeyError_(f"{what}: not valid base64") from exc
     if len(raw) != KEY_BYTES:
         raise KeyError_(f"{what}: must decode to {KEY_BYTES} bytes, got {len(raw)}")
+    if is_weak(raw):
+        raise KeyError_(f"{what}: a weak key (repeated bytes or a short repeated pattern); "
+                        "make new keys with `compa keys init` on an empty data folder")
     return raw
+
+
+# 32 random bytes have about 28 different values; fewer than 12 happens by chance with
+# probability below 1e-9, and catches all-zero keys, "AAAA…" and short repeated patterns.
+_MIN_DISTINCT_BYTES = 12
+
+
+def is_weak(raw: bytes) -> bool:
+    """True for keys nobody drew at random: one byte repeated, or a short pattern repeated."""
+    if len(set(raw)) < _MIN_DISTINCT_BYTES:
+        return True
+    return any(raw == raw[:n] * (len(raw) // n) for n in (1, 2, 4, 8, 16) if len(raw) % n == 0)
+
+
+KEY_CHECK_LABEL = "compa key check v1"
+
+
+def key_check(keys: Keys) -> str:
+    """A MAC over a fixed label with each key: stored in the database, it tells at start-up
+    whether these keys are the ones the database was made with, and reveals nothing else."""
+    pepper = hmac.new(keys.pepper, KEY_CHECK_LABEL.encode(), hashlib.sha256).hexdigest()
+    seal = hmac.new(keys.seal_key, KEY_CHECK_LABEL.encode(), hashlib.sha256).hexdigest()
+    return f"{pepper[:32]}:{seal[:32]}"
 
 
 def generate_keys() -> Keys:

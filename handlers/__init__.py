@@ -12,6 +12,7 @@ from handlers import (
     menu,
     moderation,
     report,
+    report_lost,
     start,
     subscribe,
 )
@@ -23,6 +24,7 @@ ROUTERS = [
     menu.router,
     account.router,
     report.router,
+    report_lost.router,
     moderation.router,
     alerting.router,
     subscribe.router,

@@ -341,5 +341,5 @@ async def level_two(world: World, forgotten: Address) -> None:
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"users", "sessions", "reports", "sqlite_sequence", "report_photos",
                       "verifications", "followups", "audit", "audit_anchor", "subscribers",
-                      "subscription_regions", "alerts", "deliveries", "notices",
+                      "subscription_regions", "alerts", "deliveries", "notices", "key_check",
                       "schedule_runs"}
