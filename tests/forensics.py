@@ -137,7 +137,7 @@ def wal_frames(wal: bytes) -> tuple[int, list[Frame]]:
 @dataclass
 class Link:
     report_id: int
-    by: str            # "frame adjacency" | "commit order" | "same commit"
+    by: str   # "frame before its commit" | "frame adjacency" | "same commit" | "commit order"
     pids: frozenset[str]
 
 
@@ -176,7 +176,9 @@ def read_wal(wal: bytes, pseudonyms: set[str]) -> WalReading:
             def union(span: range) -> frozenset[str]:
                 return frozenset().union(*(pids_in[i] for i in span))
 
+            before = commits[c].start - 1
             checks = [
+                ("frame before its commit", pids_in[before] if before >= 0 else frozenset()),
                 ("frame adjacency", union(range(max(f.index - 1, 0), f.index))
                  | union(range(f.index + 1, min(f.index + 2, len(frames))))),
                 ("same commit", union(commits[c])),
@@ -219,7 +221,7 @@ def free_pages(db: bytes) -> list[tuple[int, bytes, bool]]:
         count = int.from_bytes(page[4:8], "big")
         for i in range(min(count, (size - 8) // 4)):
             leaf = int.from_bytes(page[8 + 4 * i:12 + 4 * i], "big")
-            if 0 < leaf and leaf * size <= len(db):
+            if leaf > 0 and leaf * size <= len(db):
                 out.append((leaf, db[(leaf - 1) * size:leaf * size], False))
         trunk = int.from_bytes(page[:4], "big")
     return out

@@ -207,7 +207,7 @@ def attack(copies: list[Copy], truth: dict[int, str], privacy: Privacy) -> dict[
             linked.add(link.report_id)
             if truth.get(link.report_id) in link.pids:
                 right.add(link.report_id)
-                if len(link.pids) == 1:
+                if len(link.pids) == 1 and link.by == "frame before its commit":
                     exact.add(link.report_id)
             # With the keys, a paired pseudonym's row opens to its chat id.
             for pid in link.pids:
