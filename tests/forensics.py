@@ -137,7 +137,9 @@ def wal_frames(wal: bytes) -> tuple[int, list[Frame]]:
 @dataclass
 class Link:
     report_id: int
-    by: str   # "frame before its commit" | "frame adjacency" | "same commit" | "commit order"
+    # "frame before its commit" | "frame after its commit" | "frame adjacency" |
+    # "same commit" | "commit order"
+    by: str
     pids: frozenset[str]
 
 
@@ -149,13 +151,23 @@ class WalReading:
     links: list[Link] = field(default_factory=list)
 
 
-def read_wal(wal: bytes, pseudonyms: set[str]) -> WalReading:
+def read_wal(wal: bytes, pseudonyms: set[str], db: bytes = b"") -> WalReading:
     """Pairs each report seen in the log with the pseudonyms of its neighbours: the frame just
-    before and just after it, the rest of its commit, and the commits before and after."""
-    _, frames = wal_frames(wal)
+    before and just after it, the rest of its commit, and the commits before and after. A
+    frame counts the pseudonyms it holds and those it removed (a deleted session row is
+    zeroed, but the page's previous version, in the main file or an earlier frame, had it)."""
+    page_size, frames = wal_frames(wal)
     reading = WalReading(frames=len(frames), generations=len({f.salt for f in frames}))
-    pids_in = [frozenset(p.decode() for p in PID.findall(f.data)) & pseudonyms
-               for f in frames]
+    previous: dict[int, frozenset[str]] = {}
+    if db and page_size:
+        for n in range(len(db) // page_size):
+            page = db[n * page_size:(n + 1) * page_size]
+            previous[n + 1] = frozenset(p.decode() for p in PID.findall(page)) & pseudonyms
+    pids_in = []
+    for f in frames:
+        held = frozenset(p.decode() for p in PID.findall(f.data)) & pseudonyms
+        pids_in.append(held | (previous.get(f.page_no, frozenset()) - held))
+        previous[f.page_no] = held
     reports_in = [set(report_rows(f.data, f.page_no == 1)) for f in frames]
     # Commits in file order: frame index ranges.
     commits: list[range] = []
@@ -179,6 +191,8 @@ def read_wal(wal: bytes, pseudonyms: set[str]) -> WalReading:
             before = commits[c].start - 1
             checks = [
                 ("frame before its commit", pids_in[before] if before >= 0 else frozenset()),
+                ("frame after its commit", pids_in[commits[c].stop]
+                 if commits[c].stop < len(frames) else frozenset()),
                 ("frame adjacency", union(range(max(f.index - 1, 0), f.index))
                  | union(range(f.index + 1, min(f.index + 2, len(frames))))),
                 ("same commit", union(commits[c])),
