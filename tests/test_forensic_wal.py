@@ -228,8 +228,9 @@ def attack(copies: list[Copy], truth: dict[int, str], privacy: Privacy) -> dict[
             figures["free_page_bytes"] += sum(
                 len(forensics.leftovers(page, trunk).strip(b"\0"))
                 for _, page, trunk in forensics.free_pages(db))
-    figures.update(wal_frames=frames, reports_in_copies=len(stored), reports_in_wal=len(seen), reports_linked=len(linked),
-                   linked_right=len(right), linked_exactly=len(exact), named_with_keys=len(named),
+    figures.update(wal_frames=frames, reports_in_copies=len(stored), reports_in_wal=len(seen),
+                   reports_linked=len(linked), linked_right=len(right),
+                   linked_exactly=len(exact), named_with_keys=len(named),
                    smallest_time_crowd=_time_crowd(copies[-1]))
     return figures
 
