@@ -1,7 +1,7 @@
 """The 24-hour customer-service window: free-form messages only within 24 h of the person's
 last message; outside it, only an approved template.
 
-`users.last_inbound` is rounded *down* to the hour, so `stored + 24 h` is never later than the
+`users.last_inbound` is rounded *down* (to six hours), so `stored + 24 h` is never later than the
 real end of the window: when in doubt we use the template (or skip), never a message Meta would
 refuse with 131047.
 """
