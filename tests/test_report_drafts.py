@@ -92,3 +92,15 @@ def test_the_draft_store_is_bounded_and_expires() -> None:
     assert drafts.purge_expired(200.0, 60) == 2           # p2 and p3 were idle too long
     assert drafts.load("p1", 200.0, 60) == ("report:seen", {})
     assert drafts.load("p1", 211.0, 60) is None
+
+
+def test_drafts_with_photos_are_bounded_by_size() -> None:
+    drafts = Ephemeral(max_entries=100, max_bytes=10_000)
+    for n in range(5):
+        drafts.save(f"p{n}", "report:photo", {"draft": {"photo": "x" * 4_000}}, now=float(n))
+    assert len(drafts) == 2                               # 2 × ~4 kB fit in 10 kB
+    assert drafts.load("p4", 5.0, 60) is not None and drafts.load("p0", 5.0, 60) is None
+    drafts.clear("p4")
+    drafts.clear("p3")
+    drafts.save("big", "report:photo", {"draft": {"photo": "x" * 20_000}}, now=6.0)
+    assert drafts.load("big", 6.0, 60) is not None        # the newest is always kept

@@ -6,6 +6,7 @@ an hour ago would only confuse.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.store.db import Database
@@ -58,10 +59,14 @@ class Ephemeral:
     Holds plain data, not sealed bytes: what is in memory is as readable as the keys in it.
     """
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, max_entries: int = 10_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_entries = max_entries
+        # A draft can hold a photo (a few hundred kB): the total is bounded too.
+        self.max_bytes = max_bytes
         # pid → (state, data, last use); insertion order is age order (moved on each save).
         self._entries: dict[str, tuple[str, dict[str, Any], float]] = {}
+        self._sizes: dict[str, int] = {}
+        self._total = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -72,21 +77,26 @@ class Ephemeral:
         if entry is None:
             return None
         if entry[2] < now - ttl_seconds:
-            del self._entries[pid]
+            self.clear(pid)
             return None
         return entry[0], entry[1]
 
     def save(self, pid: str, state: str, data: dict[str, Any], now: float) -> None:
-        self._entries.pop(pid, None)
+        self.clear(pid)
         self._entries[pid] = (state, data, now)
-        while len(self._entries) > self.max_entries:
-            del self._entries[next(iter(self._entries))]
+        self._sizes[pid] = len(json.dumps(data, separators=(",", ":")))
+        self._total += self._sizes[pid]
+        # The oldest go first (never the one just saved).
+        while len(self._entries) > 1 and (len(self._entries) > self.max_entries
+                                          or self._total > self.max_bytes):
+            self.clear(next(iter(self._entries)))
 
     def clear(self, pid: str) -> None:
         self._entries.pop(pid, None)
+        self._total -= self._sizes.pop(pid, 0)
 
     def purge_expired(self, now: float, ttl_seconds: float) -> int:
         old = [pid for pid, entry in self._entries.items() if entry[2] < now - ttl_seconds]
         for pid in old:
-            del self._entries[pid]
+            self.clear(pid)
         return len(old)
