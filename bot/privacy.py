@@ -258,7 +258,8 @@ def _plates(text: str) -> str:
 def scrub_text(text: str) -> str:
     """Removes e-mail addresses, phone numbers, plates, dates of birth and long digit runs
     from free text; keeps dates, times, road names, exits and counts."""
-    out = unicodedata.normalize("NFKC", text)
+    # A marker left by an earlier pass stays as it is (NFKC would turn "…" into "...").
+    out = SCRUBBED.join(unicodedata.normalize("NFKC", part) for part in text.split(SCRUBBED))
     out = _SPELLED_EMAIL.sub(SCRUBBED, _EMAIL.sub(SCRUBBED, out))
     out = _cut(out, [m.span(1) for m in _BIRTH.finditer(out)])
     out = _cut(out, _number_spans(_detection_copy(out)))

@@ -97,3 +97,9 @@ def test_text_around_a_removal_is_kept() -> None:
         f"hoy 01-12-2026, llame al {SCRUBBED} ya"
     assert scrub_text("DOB 03/14/1988, visto hoy 01-12-2026") == \
         f"DOB {SCRUBBED}, visto hoy 01-12-2026"
+
+
+@pytest.mark.parametrize(("text", "secret"), REMOVED[:8])
+def test_scrubbing_twice_changes_nothing(text: str, secret: str) -> None:
+    once = scrub_text(text)
+    assert scrub_text(once) == once
