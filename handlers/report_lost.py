@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Result, Router
+from handlers.menu import main_menu_reply
 
 router = Router("report_lost")
 
@@ -21,6 +22,8 @@ async def draft_lost(ctx: Context, msg: Incoming) -> Result:
         return None  # a report is open: its own step answers
     if ctx.arg.startswith("followup"):
         return None  # a stale "tell me the outcome": the fallback answers it
+    if ctx.arg == "cancel":
+        return main_menu_reply(ctx, ctx.t("Cancelled. Nothing was sent or saved."))
     return [Reply(ctx.t("That report is no longer open. If you had not pressed Send yet, it "
                         "was not sent: to protect you, an unfinished report is kept only for a "
                         "short time and never saved, so it is lost if the service restarts. "

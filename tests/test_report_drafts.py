@@ -64,6 +64,8 @@ async def test_a_restart_loses_the_draft_and_says_so_kindly(tmp_path: Path) -> N
         assert "ya no está abierto" in ana.text
         assert "se pierde si el servicio se reinicia" in ana.text
         assert ana.button_ids() == ["report:start", "menu:main"]
+        await ana.press("report:cancel")
+        assert "No se envió ni se guardó nada" in ana.text
         await ana.press("report:start")
         assert "report:kind:raid" in ana.button_ids()
 
