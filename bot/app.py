@@ -129,10 +129,11 @@ class App:
         role = self.role_for(actor.channel, actor.chat_id)
         ttl = self.config.bot.session_ttl_minutes * 60
         memory = self.drafts.load(pid, now, ttl)
+        # During a report the person is only read: nothing keyed to them is written until
+        # it is sent (see CONTRIBUTING, "Reports that cannot be traced").
         user = await user_store.peek(self.db, pid, actor.channel, role) \
             if memory is not None else None
         if user is None:
-            # Not during a report: nothing keyed to the reporter is written until it is sent.
             sealed = self.privacy.seal_text(actor.chat_id, f"address:{actor.channel}")
             user = await user_store.touch(self.db, pid, actor.channel, sealed, now, role)
         state, data_sealed = (None, None) if memory is not None \

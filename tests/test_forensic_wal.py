@@ -201,7 +201,7 @@ def attack(copies: list[Copy], truth: dict[int, str], privacy: Privacy) -> dict[
     stored: set[int] = set()
     frames = 0
     figures = {"copies": len(copies), "reports": len(truth), "links": 0, "shm_hits": 0,
-               "free_page_bytes": 0}
+               "free_pages": 0, "free_page_bytes": 0}
     for copy in copies:
         db, wal = copy.files.get(DB_FILE, b""), copy.files.get(DB_FILE + "-wal", b"")
         users = forensics.pseudonyms_in(db, wal)
@@ -225,6 +225,7 @@ def attack(copies: list[Copy], truth: dict[int, str], privacy: Privacy) -> dict[
         shm = copy.files.get(DB_FILE + "-shm", b"")
         figures["shm_hits"] += sum(1 for pid in users if pid.encode() in shm)
         if db:
+            figures["free_pages"] += len(forensics.free_pages(db))
             figures["free_page_bytes"] += sum(
                 len(forensics.leftovers(page, trunk).strip(b"\0"))
                 for _, page, trunk in forensics.free_pages(db))
