@@ -44,3 +44,24 @@ async def test_a_copy_mid_write_holds_the_report_and_nobody_else(
     assert reading.links == []
     _, frames = forensics.wal_frames(during)
     assert not [f for f in frames if any(p.encode() in f.data for p in pids)]
+
+
+async def test_freed_pages_of_the_main_file_keep_nothing(tmp_path: Path) -> None:
+    from bot.store import users as user_store
+
+    data_dir = tmp_path / "data"
+    async with Harness.open(data_dir) as harness:
+        app = harness.app
+        pids = [app.pid_for(harness.person(f"gone{n}").address) for n in range(400)]
+        for pid in pids:
+            await user_store.touch(app.db, pid, "console", b"\x01" * 40, harness.clock.now(),
+                                   "person")
+        assert await app.db.checkpoint()
+        for pid in pids:
+            await user_store.delete(app.db, pid)     # what /olvidarme does
+        assert await app.db.checkpoint()
+        main = (data_dir / DB_FILE).read_bytes()
+    free = forensics.free_pages(main)
+    assert free, "the deletions freed no page: nothing was tested"
+    assert all(forensics.leftovers(page, trunk).strip(b"\0") == b"" for _, page, trunk in free)
+    assert not [pid for pid in pids if pid.encode() in main]
