@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import aiosqlite
 
 from alerts.audit_head import Head, HeadError, HeadFile
 from alerts.limits import DailyKey, RefusalLimiter
+from bot.clock import coarse_hour
 from bot.privacy import Privacy
 from bot.store import audit as store
 from bot.store.db import Database
@@ -70,21 +72,24 @@ class AuditLog:
         return self._privacy.mac("audit-anchor", f"{last_id}:{last_hash}")
 
     async def append(self, actor: str, action: str, subject: str, now: float) -> int:
-        """Adds one entry (time to the minute) and moves the head; returns its id (0 for a
-        refusal left out by the rate limit)."""
+        """Adds one entry (time to the hour, like a report's) and moves the head; returns its
+        id (0 for a refusal left out by the rate limit)."""
         if action.startswith("refused"):
             allowed, skipped = self.refusals.check(actor, now)
             if not allowed:
                 return 0
             if skipped:
                 subject += f" (+{skipped} refusals not recorded)"
-        at = int(now // 60 * 60)
+        at = coarse_hour(now)
         async with self.db.write() as conn:
             head = self._current_head()
             last = await store.last(conn)
             if last is None:
                 anchor = await store.anchor(conn)
-                last = (anchor[0], anchor[1]) if anchor else (0, GENESIS)
+                # A fresh chain starts from a random nonce, not a constant: a wiped log that
+                # is written again (same actions in the same hour) cannot rebuild the old
+                # hashes, so the head beside the keys still tells the wipe.
+                last = (anchor[0], anchor[1]) if anchor else (0, secrets.token_hex(32))
             entry_id, prev = last[0] + 1, last[1]
             entry_hash = self._hash(prev, entry_id, at, actor, action, subject)
             await store.insert(conn, entry_id, at, actor, action, subject, prev, entry_hash)
@@ -153,6 +158,8 @@ class AuditLog:
         count = 0
         async for row in store.entries(self.db):
             entry_id, at, actor, action, subject, entry_prev, entry_hash = row
+            if entry_id == 1 and anchor is None:
+                prev = entry_prev       # the chain's random start (or GENESIS, before it was)
             if entry_id != prev_id + 1 or not hmac.compare_digest(entry_prev, prev):
                 return AuditCheck(False, count, entry_id,
                                   f"entry {entry_id} does not follow entry {prev_id} "

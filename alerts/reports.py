@@ -87,7 +87,9 @@ class ReportService:
         change = self.flood.record(draft.region, now)
         status = Status.HELD if self.flood.tripped(draft.region) else Status.PENDING
         window = self.config.reports.similar_window_minutes * 60
-        async with self.db.write() as conn:
+        # Alone in the write-ahead log (see Database.isolated_write and CONTRIBUTING, "Reports
+        # that cannot be traced"): no frame before or after it belongs to a person.
+        async with self.db.isolated_write() as conn:
             incident = await store.open_incident_in(conn, draft.region, coarse_hour(now - window))
             report_id = await store.insert(
                 conn, region=draft.region, kind=kind, seen=seen, agents=agents,

@@ -73,7 +73,7 @@ async def decide(reports: ReportService, pid: str, report_id: int, decision: Dec
         if not any(Status(r[8]).is_open for r in rows):
             outcome = Outcome.CLOSED
         elif not await store.add_decision(conn, head, moderator, decision, note_sealed,
-                                          int(now // 60 * 60)):
+                                          coarse_hour(now)):
             outcome = Outcome.DUPLICATE
         elif decision is Decision.CONFIRM:
             confirmations = sum(1 for _, d, _ in await store.decisions(conn, head)

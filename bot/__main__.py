@@ -82,9 +82,10 @@ async def _audit(args: argparse.Namespace) -> int:
     from alerts.audit import AuditLog
     from alerts.audit_head import HEAD_FILE
     from bot.app import DB_FILE
+    from bot.keyguard import keys_for
     from bot.privacy import KeysError, Privacy, load_keys
     from bot.store import Database, DatabaseTooNew
-    from bot.store.migrations import current_version
+    from bot.store.migrations import LATEST, current_version
 
     config = _load_config(args.config)
     path = config.data_dir / DB_FILE
@@ -99,6 +100,12 @@ async def _audit(args: argparse.Namespace) -> int:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     try:
+        if await current_version(db.writer) >= LATEST:
+            try:
+                await keys_for(config, db, create=False)
+            except KeysError as exc:
+                print(f"compa: {exc}", file=sys.stderr)
+                return 2
         if await current_version(db.writer) < 2:
             print("audit chain: empty (the database has no audit log yet)")
             return 0
@@ -135,16 +142,30 @@ def _content_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _keys(args: argparse.Namespace) -> int:
-    from bot.privacy import KeysError, load_keys
+async def _keys(args: argparse.Namespace) -> int:
+    """`compa keys init`: keys for a new (empty) data folder, or a check of existing ones."""
+    from bot.app import DB_FILE
+    from bot.keyguard import keys_for, prepare_data_dir
+    from bot.privacy import KeysError
+    from bot.store import Database, DatabaseTooNew
 
     config = _load_config(args.config)
+    existed = config.keys_path.exists()
     try:
-        load_keys(config.keys_path, config.privacy.pepper_env, config.privacy.seal_key_env)
+        prepare_data_dir(config.data_dir)
+        db = await Database.open(config.data_dir / DB_FILE)
+    except (KeysError, DatabaseTooNew) as exc:
+        print(f"compa: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await keys_for(config, db)
     except KeysError as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
-    print(f"keys ready: {config.keys_path} (mode 0600; back it up apart from the database)")
+    finally:
+        await db.close()
+    what = "keys match the database" if existed else "new keys written"
+    print(f"{what}: {config.keys_path} (mode 0600; back it up apart from the database)")
     return 0
 
 
@@ -199,6 +220,7 @@ async def _restore(args: argparse.Namespace) -> int:
     from bot.app import DB_FILE
     from bot.backup import BackupError, restore_backup
     from bot.config import secret
+    from bot.privacy import KeysError
     from bot.store import Database
 
     config = _load_config(args.config)
@@ -209,7 +231,7 @@ async def _restore(args: argparse.Namespace) -> int:
         blob = await asyncio.to_thread(Path(args.file).read_bytes)
         schema = await asyncio.to_thread(restore_backup, blob, path, keys,
                                          secret(config.backup.passphrase_env))
-    except (BackupError, OSError) as exc:
+    except (BackupError, KeysError, OSError) as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     db = await Database.open(path)   # migrates an older schema to this Compa's
@@ -264,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "content":
         return _content_check(args)
     if args.cmd == "keys":
-        return _keys(args)
+        return asyncio.run(_keys(args))
     if args.cmd == "audit":
         return asyncio.run(_audit(args))
     commands = {"backup": _backup, "restore": _restore, "doctor": _doctor}

@@ -27,6 +27,7 @@ from bot.config import Config, ConfigError
 from bot.content import Content, default_content_dir
 from bot.context import Context, Session
 from bot.i18n import I18n
+from bot.keyguard import keys_for, prepare_data_dir
 from bot.messages import Address, Incoming, Menu, Reply, SendResult
 from bot.operations import StatusFacts, status_facts
 from bot.router import Dispatcher
@@ -56,6 +57,8 @@ class App:
     audit: AuditLog
     alerts: AlertService
     channels: dict[str, Channel] = field(default_factory=dict)
+    # Report drafts: in memory only, never in the sessions table (see CONTRIBUTING).
+    drafts: session_store.Ephemeral = field(default_factory=session_store.Ephemeral)
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
     # What handlers may use (through Context), built from the fields above.
@@ -74,9 +77,7 @@ class App:
         from handlers import HOME, ROUTERS
 
         data_dir = config.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        keys = privacy.load_keys(config.keys_path, config.privacy.pepper_env,
-                                 config.privacy.seal_key_env)
+        prepare_data_dir(data_dir)
         content_dir = Path(config.bot.content_dir) if config.bot.content_dir \
             else default_content_dir()
         content = Content.load(content_dir, config.resources)
@@ -88,6 +89,11 @@ class App:
         i18n = I18n()
         clock = clock or SystemClock()
         db = await Database.open(data_dir / DB_FILE)
+        try:
+            keys = await keys_for(config, db)
+        except BaseException:
+            await db.close()
+            raise
         sealer = privacy.Privacy(keys)
         audit = AuditLog(db, sealer, config.keys_path.parent / HEAD_FILE)
         try:
@@ -134,6 +140,7 @@ class App:
     async def purge(self) -> None:
         """The retention purge (start-up and hourly)."""
         await purge(self.db, self.audit, self.config, self.clock.now())
+        self.drafts.purge_expired(self.clock.now(), self.config.bot.session_ttl_minutes * 60)
 
     async def close(self) -> None:
         await self.db.close()
@@ -177,12 +184,20 @@ class App:
 
     async def _handle_locked(self, msg: Incoming, actor: Address, pid: str) -> list[Reply]:
         now = self.clock.now()
-        sealed = self.privacy.seal_text(actor.chat_id, f"address:{actor.channel}")
-        user = await user_store.touch(self.db, pid, actor.channel, sealed, now,
-                                      self.role_for(actor.channel, actor.chat_id))
+        role = self.role_for(actor.channel, actor.chat_id)
         ttl = self.config.bot.session_ttl_minutes * 60
-        state, data_sealed = await session_store.load(self.db, pid, now, ttl)
-        session = Session(state=state)
+        memory = self.drafts.load(pid, now, ttl)
+        # During a report the person is only read: nothing keyed to them is written until
+        # it is sent (see CONTRIBUTING, "Reports that cannot be traced").
+        user = await user_store.peek(self.db, pid, actor.channel, role) \
+            if memory is not None else None
+        if user is None:
+            sealed = self.privacy.seal_text(actor.chat_id, f"address:{actor.channel}")
+            user = await user_store.touch(self.db, pid, actor.channel, sealed, now, role)
+        state, data_sealed = (None, None) if memory is not None \
+            else await session_store.load(self.db, pid, now, ttl)
+        session = Session(state=memory[0] if memory else state,
+                          data=dict(memory[1]) if memory else {})
         if data_sealed:
             session.data = json.loads(self.privacy.unseal(data_sealed, f"session:{pid}"))
         if user.locale is None and session.state is None and user.role == "person":
@@ -206,6 +221,15 @@ class App:
 
     async def _save_session(self, pid: str, session: Session, now: float, *,
                             stored: bool) -> None:
+        if session_store.is_ephemeral(session.state):
+            assert session.state is not None
+            self.drafts.save(pid, session.state, session.data, now)
+            if stored:
+                # Entering a report from another step: the old step goes now, before the
+                # report, never next to it.
+                await session_store.clear(self.db, pid)
+            return
+        self.drafts.clear(pid)
         if session.state is None or session.state == "start:language":
             if session.changed and stored:
                 await session_store.clear(self.db, pid)

@@ -219,7 +219,9 @@ def restore_backup(blob: bytes, db_path: Path, keys: Keys,
                           "data folder (move the old one away first)")
     data, schema = open_backup(blob, keys, passphrase)
     conn = _check_database(data, keys)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    from bot.keyguard import prepare_data_dir
+
+    prepare_data_dir(db_path.parent)     # 0700, or refused when others can read it
     fd = os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
     out = sqlite3.connect(db_path)

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,33 @@ def _unb64(text: str, what: str) -> bytes:
         raise KeysError(f"{what}: not valid base64") from exc
     if len(raw) != KEY_BYTES:
         raise KeysError(f"{what}: must decode to {KEY_BYTES} bytes, got {len(raw)}")
+    if is_weak(raw):
+        raise KeysError(f"{what}: a weak key (repeated bytes or a short repeated pattern); "
+                        "make new keys with `compa keys init` on an empty data folder")
     return raw
+
+
+# 32 random bytes have about 28 different values; fewer than 12 happens by chance with
+# probability below 1e-9, and catches all-zero keys, "AAAA…" and short repeated patterns.
+_MIN_DISTINCT_BYTES = 12
+
+
+def is_weak(raw: bytes) -> bool:
+    """True for keys nobody drew at random: one byte repeated, or a short pattern repeated."""
+    if len(set(raw)) < _MIN_DISTINCT_BYTES:
+        return True
+    return any(raw == raw[:n] * (len(raw) // n) for n in (1, 2, 4, 8, 16) if len(raw) % n == 0)
+
+
+KEY_CHECK_LABEL = "compa key check v1"
+
+
+def key_check(keys: Keys) -> str:
+    """A MAC over a fixed label with each key: stored in the database, it tells at start-up
+    whether these keys are the ones the database was made with, and reveals nothing else."""
+    pepper = hmac.new(keys.pepper, KEY_CHECK_LABEL.encode(), hashlib.sha256).hexdigest()
+    seal = hmac.new(keys.seal_key, KEY_CHECK_LABEL.encode(), hashlib.sha256).hexdigest()
+    return f"{pepper[:32]}:{seal[:32]}"
 
 
 def generate_keys() -> Keys:
@@ -126,43 +153,117 @@ class Privacy:
 
 
 # Scrubbing: what must never be stored even sealed — contact details people type by mistake.
+# The text is normalised first (NFKC: fullwidth ＠ and digits become plain ones), and the
+# detectors run on a copy where letters that stand for digits inside number-like runs are
+# read as digits (828-555-O199); cuts are made in the normalised text. Limits: PRIVACY.md.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_TLDS = r"(?:com|org|net|edu|gov|mx|us|gt|hn|sv|co|io|info|me|es)"
+# Spelled-out or disguised: "ana at example dot org", "ana(at)example.org", "ana [arroba]
+# correo punto com". A plain " at " needs a "dot" and a known ending after it.
+_AT = r"(?:\s*[(\[{<]\s*(?:at|arroba)\s*[)\]}>]\s*|\s+(?:at|arroba)\s+)"
+_DOT = r"(?:\s*[(\[{<]\s*(?:dot|punto)\s*[)\]}>]\s*|\s+(?:dot|punto)\s+|\.)"
+_SPELLED_EMAIL = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLDS}\b",
+                            re.IGNORECASE)
 # Runs of 7+ digits with common separators: US (828-555-0142), Mexican (55 1234 5678,
 # +52 1 55...), Guatemalan (5555-1234 is 8 digits), ids and plates written as digits.
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
-# North Carolina's standard plate (ABC-1234). Upper case only: "the 2024" is not a plate, and
-# route names (NC 280, US 19, I-26) have at most two letters.
-_PLATE = re.compile(r"\b[A-Z]{3}[- ]?\d{4}\b")
+# A number-like run that may hide letters for digits (O for 0, l or I for 1).
+_LOOKALIKE_RUN = re.compile(r"(?<![^\W\d_])[\dOolI|][\dOolI|\s().+-]{5,}[\dOolI|](?![^\W\d_])")
+_LOOKALIKES = str.maketrans("OolI|", "00111")
+_GROUP = re.compile(r"[\dOolI|]+")
+# Dates (kept, unless they follow a birth word) and dates of birth (removed).
+_DATE = r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2})"
+_DATE_RE = re.compile(rf"(?<![\d-]){_DATE}(?![\d-])")
+_BIRTH = re.compile(
+    r"\b(?:d\.?\s?o\.?\s?b\.?|born|birth(?:day|date)?|date of birth|nacimiento|"
+    r"naci[oó]|f\.?\s?nac\.?|cumplea[nñ]os)\b[^\d\n]{0,20}"
+    rf"({_DATE}|\d{{1,2}}\s+de\s+[a-záéíóú]+\s+(?:de|del)\s+\d{{4}}"
+    r"|[a-z]+\.?\s+\d{1,2},?\s+\d{4})",
+    re.IGNORECASE)
+# Plates. Upper case in the usual shapes (NC ABC-1234, Mexican ABC-123-D, AB-1234-C,
+# California 7ABC123); in any case when written together or with a hyphen. Lower case with a
+# space only when the letters are not a common word ("the 2024", "las 1230" stay). Route
+# names (NC 280, US 19, I-26) have at most two letters.
+_PLATE_SHAPES = (
+    r"[A-Z]{2,3}[- ]\d{2,4}[- ][A-Z\d]{1,2}",
+    r"[A-Z]{3}[- ]?\d{3,4}", r"\d{3}[- ]?[A-Z]{3}", r"\d[A-Z]{3}\d{3}",
+)
+_PLATE = re.compile(r"\b(?:" + "|".join(_PLATE_SHAPES) + r")\b")
+_PLATE_ANY_CASE = re.compile(
+    r"\b(?:[a-z]{2,3}-\d{2,4}-[a-z\d]{1,2}|[a-z]{3}-?\d{3,4}|\d{3}-?[a-z]{3}|\d[a-z]{3}\d{3})\b",
+    re.IGNORECASE)
+_PLATE_SPACED = re.compile(r"\b([a-zA-Z]{3}) (\d{4})\b")
+_COMMON_WORDS = frozenset({
+    "the", "and", "for", "are", "was", "its", "our", "all", "any", "but", "not", "one", "two",
+    "six", "ten", "may", "day", "año", "hoy", "ayer", "los", "las", "del", "son", "con", "por",
+    "una", "más", "mas", "sus", "mil", "van", "hay", "muy", "year", "exit", "from", "near",
+    "unos",
+})
 SCRUBBED = "[…]"
 
 
-def scrub_text(text: str) -> str:
-    """Removes e-mail addresses, phone numbers, plates and long digit runs from free text."""
-    import phonenumbers
-
-    out = _EMAIL.sub(SCRUBBED, text)
-    spans: list[tuple[int, int]] = []
-    for region in ("US", "MX", "GT"):
-        for match in phonenumbers.PhoneNumberMatcher(
-            out, region, leniency=phonenumbers.Leniency.POSSIBLE
-        ):
-            spans.append((match.start, match.end))
-    # Each region's matcher finds its own span for the same number; overlapping spans must be
-    # merged first, or cutting one shifts the text under the next.
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
         else:
             merged.append((start, end))
-    for start, end in reversed(merged):
-        out = out[:start] + SCRUBBED + out[end:]
+    return merged
 
-    def _digits(m: re.Match[str]) -> str:
-        return SCRUBBED if sum(c.isdigit() for c in m.group()) >= 7 else m.group()
 
-    out = _DIGIT_RUN.sub(_digits, out)
-    return _PLATE.sub(SCRUBBED, out)
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in reversed(_merge(spans)):
+        text = text[:start] + SCRUBBED + text[end:]
+    return text
+
+
+def _detection_copy(text: str) -> str:
+    """Same length as `text`: lookalike letters read as digits inside number-like runs, and
+    dates masked so that no phone detector takes them (hoy 01-12-2026 stays)."""
+    out = list(text)
+    for m in _LOOKALIKE_RUN.finditer(text):
+        if sum(c.isdigit() for c in m.group()) >= 5:
+            # Only inside a group that has digits: "55 1234 5678 o al…" keeps its "o".
+            for g in _GROUP.finditer(m.group()):
+                if any(c.isdigit() for c in g.group()):
+                    at = m.start() + g.start()
+                    out[at:at + len(g.group())] = g.group().translate(_LOOKALIKES)
+    for m in _DATE_RE.finditer(text):
+        out[m.start():m.end()] = "D" * (m.end() - m.start())
+    return "".join(out)
+
+
+def _number_spans(text: str) -> list[tuple[int, int]]:
+    import phonenumbers
+
+    spans: list[tuple[int, int]] = []
+    for region in ("US", "MX", "GT"):
+        for match in phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=phonenumbers.Leniency.POSSIBLE
+        ):
+            spans.append((match.start, match.end))
+    spans += [m.span() for m in _DIGIT_RUN.finditer(text)
+              if sum(c.isdigit() for c in m.group()) >= 7]
+    return spans
+
+
+def _plates(text: str) -> str:
+    text = _PLATE.sub(SCRUBBED, text)
+    text = _PLATE_ANY_CASE.sub(SCRUBBED, text)
+    return _PLATE_SPACED.sub(
+        lambda m: m.group() if m.group(1).lower() in _COMMON_WORDS else SCRUBBED, text)
+
+
+def scrub_text(text: str) -> str:
+    """Removes e-mail addresses, phone numbers, plates, dates of birth and long digit runs
+    from free text; keeps dates, times, road names, exits and counts."""
+    # A marker left by an earlier pass stays as it is (NFKC would turn "…" into "...").
+    out = SCRUBBED.join(unicodedata.normalize("NFKC", part) for part in text.split(SCRUBBED))
+    out = _SPELLED_EMAIL.sub(SCRUBBED, _EMAIL.sub(SCRUBBED, out))
+    out = _cut(out, [m.span(1) for m in _BIRTH.finditer(out)])
+    out = _cut(out, _number_spans(_detection_copy(out)))
+    return _plates(out)
 
 
 class ImageRejected(Exception):

@@ -46,7 +46,8 @@ async def test_moderator_actions_are_chained_and_verify(harness: Harness) -> Non
                                             ("confirm:verified", "report:1"),
                                             ("draft", "alert:1")]
     assert rows[0][1] == harness.app.pid_for(mod1.address)
-    assert rows[0][4] == "0" * 64
+    # The chain starts from a random nonce (a rebuilt log cannot reproduce the old hashes).
+    assert len(rows[0][4]) == 64 and rows[0][4] != "0" * 64
     assert all(rows[i][4] == rows[i - 1][5] for i in range(1, len(rows)))
     check = await harness.app.audit.verify()
     assert check.ok and check.entries == 4

@@ -69,6 +69,7 @@ async def test_a_backup_during_a_fan_out_restores_into_a_working_bot(tmp_path: P
 
     other = tmp_path / "restored"
     other.mkdir()
+    other.chmod(0o700)      # a data folder only its owner can read (issue 11)
     shutil.copy2(tmp_path / "data" / "keys.toml", other / "keys.toml")
     assert backup.restore_backup(out.read_bytes(), other / DB_FILE, keys) == LATEST
     assert stat.S_IMODE((other / DB_FILE).stat().st_mode) == 0o600
@@ -168,12 +169,14 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path,
     assert stat.S_IMODE((tmp_path / "cli.bak").stat().st_mode) == 0o600
     assert main(["restore", str(tmp_path / "cli.bak")]) == 2        # not an empty folder
     assert "already has a database" in capsys.readouterr().err
-    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh").mkdir(mode=0o700)
+    (tmp_path / "fresh").chmod(0o700)
     shutil.copy2(tmp_path / "data" / "keys.toml", tmp_path / "fresh" / "keys.toml")
     monkeypatch.setenv("COMPA_DATA_DIR", str(tmp_path / "fresh"))
     assert main(["restore", str(tmp_path / "cli.bak")]) == 0
     (tmp_path / "broken.bak").write_bytes(b"COMPA-BACKUP-1\n" + b"\0" * 50)
-    (tmp_path / "fresh2").mkdir()
+    (tmp_path / "fresh2").mkdir(mode=0o700)
+    (tmp_path / "fresh2").chmod(0o700)
     shutil.copy2(tmp_path / "data" / "keys.toml", tmp_path / "fresh2" / "keys.toml")
     monkeypatch.setenv("COMPA_DATA_DIR", str(tmp_path / "fresh2"))
     assert main(["restore", str(tmp_path / "broken.bak")]) == 2

@@ -24,7 +24,7 @@ PUBLIC_COMMANDS = {
 }
 PUBLIC_BUTTONS = {
     "menu:main", "help:show", "lang:pick", "lang:set", "account:forget", "kyr:list",
-    "kyr:topic", "kyr:sources", "help:person", "report:start", "report:followup",
+    "kyr:topic", "kyr:sources", "help:person", "report", "report:start", "report:followup",
     "alerts:home", "alerts:regions", "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop",
 }
 PUBLIC_STEPS = {"start", "lang", "report", "alerts"}

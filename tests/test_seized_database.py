@@ -13,6 +13,9 @@ digits-only, hex, base64 (any alignment), UTF-16 or as binary numbers.
 Level 2, with the keys: nothing joins a report to a person. No column can; every time on a
 report is rounded to the hour, as are people's; the follow-up handle is gone once the outcome
 is sent; the forgotten person's pseudonym is nowhere; rate-limit state is not on disk.
+
+Live and killed: the same, on copies of the folder of a running `compa run` (one taken while a
+report is half written) and of the folder a SIGKILL leaves behind.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import signal
 import sqlite3
 import struct
 from collections.abc import AsyncIterator
@@ -35,6 +39,7 @@ from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import FakeClock
 from bot.logs import setup_logging
 from bot.messages import Address
+from bot.privacy import Privacy, load_keys
 from bot.runner import Runner, RunOptions
 from compa_testkit.fakes.graph_api import FakeGraphAPI
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
@@ -350,5 +355,62 @@ async def level_two(world: World, forgotten: Address) -> None:
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"users", "sessions", "reports", "sqlite_sequence", "report_photos",
                       "verifications", "followups", "audit", "audit_anchor", "subscribers",
-                      "subscription_regions", "alerts", "deliveries", "notices",
+                      "subscription_regions", "alerts", "deliveries", "notices", "key_check",
                       "schedule_runs"}
+
+
+async def test_a_live_server_copied_and_killed_gives_away_nobody(tmp_path: Path) -> None:
+    """Levels 1 and 2 on copies of a running `compa run` (mid-report and after), and of the
+    folder left by SIGKILL: no marker in any file, no draft on disk, no report beside anyone.
+    The full crowd version of this attack is tests/test_forensic_wal.py."""
+    from tests import forensics
+    from tests.test_forensic_wal import Crowd, _start
+
+    async with FakeTelegram() as fake:
+        data_dir, proc = await _start(tmp_path, fake)
+        crowd = Crowd(fake, data_dir, proc, tmp_path / "compa.log")
+        try:
+            ana = TgPerson(fake, ANA_ID, "es", name=ANA_NAME, username=ANA_USER)
+            others = [TgPerson(fake, 810_000 + n, "es", name=f"O{n}") for n in range(6)]
+            await asyncio.gather(*(crowd.quiet(p) for p in others))
+            await crowd.greet(ana)
+            await crowd.say(ana, f"me llamo {ANA_NAME}, mi número es {ANA_PHONE}")
+            await crowd.say(ana, "/reportar")
+            for data in ("report:kind:raid", "report:region:buncombe", "report:seen:now",
+                         "report:agents:6-10", "report:vehicles:3-5"):
+                await crowd.press(ana, data)
+            await crowd.say(ana, f"{ANA_DETAILS}, llamen al {ANA_PHONE}")
+            crowd.copy("mid-report")
+            [thanks] = await crowd.press(ana, "report:send")
+            assert any(d.startswith("report:followup:") for d in thanks.data)
+            crowd.copy("after the report")
+            await asyncio.gather(*(crowd.say(p, "/alertas") for p in others))
+            proc.send_signal(signal.SIGKILL)
+            await proc.wait()
+            crowd.copy("after SIGKILL")
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    blobs = {f"{c.when}: {name}": data for c in crowd.copies for name, data in c.files.items()}
+    assert any(name.endswith("-wal") and data for name, data in blobs.items())
+    assert leaks(blobs) == []
+    # With the keys: the draft was never on disk, and nothing pairs the report with anyone.
+    keys = load_keys(data_dir / "keys.toml", "NO_PEPPER_ENV", "NO_SEAL_ENV", create=False)
+    ana_pid = Privacy(keys).pseudonym("telegram", str(ANA_ID))
+    mid = crowd.copies[0].files
+    assert ana_pid.encode() in mid[DB_FILE] + mid.get(DB_FILE + "-wal", b"")  # she is known
+    for copy in crowd.copies:
+        db, wal = copy.files[DB_FILE], copy.files.get(DB_FILE + "-wal", b"")
+        users = forensics.pseudonyms_in(db, wal)
+        assert forensics.read_wal(wal, set(users), db).links == [], copy.when
+        sessions = [page for page in _pages(db) + [f.data for f in forensics.wal_frames(wal)[1]]
+                    if b"report:" in page]
+        assert sessions == [], f"{copy.when}: a report step reached the disk"
+        assert all(int(u[6]) % (6 * 3600) == 0 and int(u[5]) % 86400 == 0
+                   for u in users.values()), copy.when
+
+
+def _pages(db: bytes) -> list[bytes]:
+    size = int.from_bytes(db[16:18], "big") if db else 0
+    return [db[n * size:(n + 1) * size] for n in range(len(db) // size)] if size else []

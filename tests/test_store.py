@@ -92,22 +92,23 @@ def test_db_migrate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert "applied" in out
 
 
-async def test_touch_writes_once_an_hour_and_on_a_role_change(
+async def test_touch_writes_once_a_block_and_on_a_role_change(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.store import users
 
+    block = users.LAST_INBOUND_SECONDS
     db = await Database.open(tmp_path / "c.sqlite3")
     writes = count_writes(db, monkeypatch)
-    start = 1_000_000 * 3600
+    start = 100_000 * 24 * 3600       # a UTC midnight: the start of a block
     try:
         first = await users.touch(db, "p1", "console", b"sealed", start + 10, "person")
-        again = await users.touch(db, "p1", "console", b"sealed", start + 3000, "person")
+        again = await users.touch(db, "p1", "console", b"sealed", start + block - 1, "person")
         assert (first.is_new, again.is_new, len(writes)) == (True, False, 1)
-        await users.touch(db, "p1", "console", b"sealed", start + 3600, "person")
-        await users.touch(db, "p1", "console", b"sealed", start + 3700, "moderator")
+        await users.touch(db, "p1", "console", b"sealed", start + block, "person")
+        await users.touch(db, "p1", "console", b"sealed", start + block + 100, "moderator")
         assert len(writes) == 3
-        row = await db.fetchone("SELECT last_inbound, role FROM users WHERE pid = 'p1'")
-        assert row is not None and tuple(row) == (start + 3600, "moderator")
+        row = await db.fetchone("SELECT created, last_inbound, role FROM users WHERE pid = 'p1'")
+        assert row is not None and tuple(row) == (start, start + block, "moderator")
     finally:
         await db.close()
 

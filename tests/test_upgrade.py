@@ -41,6 +41,9 @@ def _dump(path: Path) -> dict[str, tuple[list[str], list[tuple[object, ...]]]]:
 def old_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "data"
     data.mkdir()
+    # This release refuses a data folder that other accounts can read: the upgrade notes tell
+    # operators to run `chmod 700` on it, as here.
+    data.chmod(0o700)
     shutil.copy(FIXTURE, data / DB_FILE)
     monkeypatch.setenv("COMPA_PEPPER", release.PEPPER)
     monkeypatch.setenv("COMPA_SEAL_KEY", release.SEAL_KEY)

@@ -2,7 +2,7 @@
 last message; outside it, only an approved template.
 
 The channel does not read the database: the core hands it `Contacts` (the App), which says
-when a person last wrote and in which language. `last_inbound` is rounded *down* to the hour,
+when a person last wrote and in which language. `last_inbound` is rounded *down* (to six hours),
 so `stored + 24 h` is never later than the real end of the window: when in doubt we use the
 template (or skip), never a message Meta would refuse with 131047.
 """

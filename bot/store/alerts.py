@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.clock import coarse_hour
 from bot.store.db import Database
 
 _ALERT_COLUMNS = (
@@ -108,7 +109,8 @@ async def insert(conn: aiosqlite.Connection, *, type_: str, status: str, now: fl
         " progress_to_sealed, window_start, window_end)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (type_, parent_id, report_id, region, kind, int(critical), status,
-         int(drill), observed, int(now),
+         # Next to a report id, no finer than the report's own time (the hour).
+         int(drill), observed, int(now) if report_id is None else coarse_hour(now),
          int(now) if status == "published" else None, int(expires), created_by,
          progress_to_sealed, window[0] if window else None, window[1] if window else None))
     assert cur.lastrowid is not None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -19,7 +21,21 @@ import aiosqlite
 
 from bot.store.migrations import DatabaseTooNew, migrate
 
-__all__ = ["Database", "DatabaseTooNew"]
+__all__ = ["PRIVATE_FILE_MODE", "Database", "DatabaseTooNew", "private_file"]
+
+log = logging.getLogger(__name__)
+
+PRIVATE_FILE_MODE = 0o600
+# SQLite names its companion files after the database; it creates them with the database
+# file's own permissions, so a 0600 database gives 0600 -wal/-shm/-journal whatever the umask.
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_file(path: Path) -> None:
+    """Creates `path` empty with mode 0600 if missing, and makes an existing one 0600."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+    os.close(fd)
+    os.chmod(path, PRIVATE_FILE_MODE)
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -40,7 +56,13 @@ class Database:
     @classmethod
     async def open(cls, path: Path, *, run_migrations: bool = True) -> Database:
         db = cls(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Before SQLite sees it: the -wal and -shm files copy the database file's mode.
+        private_file(path)
+        for suffix in _COMPANIONS:
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                os.chmod(companion, PRIVATE_FILE_MODE)
         db._writer = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=2000)
         db._writer.row_factory = sqlite3.Row
         try:
@@ -87,6 +109,36 @@ class Database:
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def isolated_write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction alone in the write-ahead log: the log is emptied (checkpoint,
+        TRUNCATE) before it and after it, under the writer lock. Nothing written before or
+        after can share the log with it, so neither frame order nor adjacency can pair it
+        with another write (a report with the person who wrote just before). Costs two
+        checkpoints: for rare writes only."""
+        async with self._lock:
+            await self._truncate_wal()
+            conn = self.writer
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+            await self._truncate_wal()
+
+    async def _truncate_wal(self) -> None:
+        # A reader's open snapshot makes the checkpoint busy; ours are one step long, so a
+        # few tries are enough. Never give up the write for it: the report matters more.
+        for _ in range(20):
+            async with self.writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+            if row is not None and row[0] == 0:
+                return
+            await asyncio.sleep(0.01)
+        log.warning("the write-ahead log could not be emptied around an isolated write")
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
         """A single write statement in its own transaction; returns the rows changed."""

@@ -208,6 +208,21 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "the key check: which keys this database belongs to",
+        (
+            # One row: a MAC of a fixed label under each key (bot/privacy.key_check). Compa
+            # refuses to start with keys that do not match it, or without keys at all.
+            """CREATE TABLE key_check (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                mac TEXT NOT NULL
+            )""",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

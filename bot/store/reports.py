@@ -102,7 +102,7 @@ async def decisions(conn_or_db: aiosqlite.Connection | Database, incident: int
                     ) -> list[aiosqlite.Row]:
     """(moderator, decision, note_sealed) of every decision on an incident, in order."""
     sql = ("SELECT moderator, decision, note_sealed FROM verifications WHERE incident = ?"
-           " ORDER BY at")
+           " ORDER BY at, moderator")
     if isinstance(conn_or_db, Database):
         return await conn_or_db.fetchall(sql, (incident,))
     return await _all(conn_or_db, sql, (incident,))
