@@ -13,6 +13,7 @@ one transaction, then the dispatcher wakes. SQL: `bot/store/alerts.py`, `bot/sto
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import aiosqlite
@@ -22,6 +23,7 @@ from alerts.deps import AlertDeps
 from alerts.render import ALERT_KINDS
 from alerts.status import AlertStatus, MessageType
 from alerts.textcheck import NOTE_MAX, Allowed, PublishError, Stale, check_note
+from bot.i18n import N_
 from bot.messages import Address
 from bot.store import alerts as store
 from bot.store import deliveries
@@ -75,9 +77,9 @@ class Publishing(AlertDeps):
         await store.set_note_in(conn, alert_id, self._seal_note(alert_id, note))
         alert = await store.get_any_in(conn, alert_id)
         assert alert is not None
-        await store.set_mac_in(conn, alert_id, integrity.alert_mac(self.privacy, alert, note,
-                                                                   alert.created_by))
-        return alert
+        mac = integrity.alert_mac(self.privacy, alert, note, alert.created_by)
+        await store.set_mac_in(conn, alert_id, mac)
+        return dataclasses.replace(alert, mac=mac)
 
     async def create(self, *, region: str, kind: str, note: str, actor: str,
                      report_id: int | None = None, observed: int | None = None,
@@ -168,8 +170,9 @@ class Publishing(AlertDeps):
                 raise PublishError("You proposed alert #{n}: a different publisher must "
                                    "confirm it.", n=alert_id)
             if version != self.version(alert):
-                raise Stale("Alert #{n} changed after the preview you confirmed, so nothing "
-                            "went out. Check the new preview and confirm it.", n=alert_id)
+                raise Stale(N_("Alert #{n} changed after the preview you confirmed, so "
+                               "nothing went out. Check the new preview and confirm it."),
+                            n=alert_id)
             if alert.expires <= now:
                 raise PublishError("Alert #{n} has expired.", n=alert_id)
             return await self._go_out(conn, alert, actor, now, self._progress(progress_to))

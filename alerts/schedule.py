@@ -21,6 +21,7 @@ from alerts import integrity
 from alerts.deps import AlertDeps
 from alerts.status import AlertStatus, MessageType
 from alerts.textcheck import NOTICE_MAX, Allowed, PublishError, Stale, check_note
+from bot.i18n import N_
 from bot.store import alerts as store
 from bot.store import deliveries
 from bot.store.alerts import Notice
@@ -127,8 +128,9 @@ class Scheduling(AlertDeps):
                 raise PublishError("You proposed notice #{n}: a different publisher must "
                                    "confirm it.", n=notice_id)
             if version != self.notice_version(notice):
-                raise Stale("Notice #{n} changed after the preview you confirmed, so it was "
-                            "not scheduled. Check the new preview and confirm it.", n=notice_id)
+                raise Stale(N_("Notice #{n} changed after the preview you confirmed, so it "
+                               "was not scheduled. Check the new preview and confirm it."),
+                            n=notice_id)
             if notice.run_at <= self.clock.now():
                 raise PublishError("That time has already passed.")
             await self._confirm_notice_in(conn, notice_id, actor)
