@@ -15,7 +15,9 @@ from alerts.render import Rendering
 from alerts.schedule import DIGEST, Scheduling
 from alerts.status import MessageType
 from bot.store import alerts as store
-from bot.store.alerts import Alert
+from bot.store.alerts import Alert, Notice
+
+__all__ = ["Alert", "AlertService", "Notice"]   # the typed rows handlers read
 
 
 class AlertService(Publishing, Scheduling, Rendering):

@@ -8,11 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.moderators import room
+from alerts.service import Alert, Notice
 from alerts.status import AlertStatus, MessageType
 from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Address, Button, Incoming, Menu, Reply
-from bot.store.alerts import Alert, Notice
 
 # Channels as people say them.
 CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "console"}
