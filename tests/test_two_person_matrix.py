@@ -343,3 +343,44 @@ async def test_honest_rows_pass_the_integrity_check(cast: Cast, h: Harness) -> N
 def test_button_ids_fit_telegram(tmp_path: Path) -> None:
     """The longest confirm button: a 12-digit id and the code, under 64 bytes."""
     assert len(f"pub:nok:{'9' * 12}:{'f' * 10}".encode()) <= 64
+
+
+async def test_the_documented_whatsapp_config_publishes_with_the_admin(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finding 3 through the real runner, web server and pywa: `moderators = ["+1 (828)
+    555-0001", …]` with `18285550001 = "admin"` in the roles is one person, an admin, who
+    confirms a publisher's proposal; her own proposal needs the other person."""
+    import asyncio
+
+    from bot.messages import Address
+    from compa_testkit.patience import PATIENCE
+    from tests.whatsapp_support import whatsapp_env
+
+    async with whatsapp_env(
+            tmp_path, monkeypatch,
+            whatsapp={"moderators": ["+1 (828) 555-0001", "+1 (828) 555-0002"]},
+            sections={"moderation": {"roles": {"whatsapp": {
+                "18285550001": "admin", "18285550002": "publisher"}}}}) as env:
+        admin = env.person("18285550001", None, "Admin")
+        pablo = env.person("18285550002", None, "Pablo")
+        sub = env.person("16505550111", None, "Sub")
+        for person in (sub, admin, pablo):
+            await person.says("hola")                 # WhatsApp: each opens their window
+        address = Address("whatsapp", whatsapp_ids.encode("16505550111", None))
+        await subs.save(env.app.db, env.app.pid_for(address), subs.Subscription(["buncombe"]))
+        await pablo.says("/alerta buncombe reten cerca del puente")
+        preview = next(m.text for m in reversed(admin.inbox) if "/confirmar" in m.text)
+        command = preview[preview.index("/confirmar"):].split(")")[0]
+        await pablo.says(command)                     # the proposer: refused
+        assert "propuso la alerta" in pablo.inbox[-1].text
+        assert not any("🚨" in m.text for m in sub.inbox)
+        answer = await admin.says(command)            # the admin, a different person
+        assert any("confirmada y en camino" in m.text for m in answer), answer
+
+        async def delivered() -> None:
+            while not any(m.text.startswith("🚨") for m in sub.inbox):
+                await asyncio.sleep(0.01)             # the runner's dispatcher sends
+                await env.settle()
+
+        await asyncio.wait_for(delivered(), PATIENCE)
+        assert "cerca del puente" in next(m.text for m in sub.inbox if m.text.startswith("🚨"))
