@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bot.config import Config
     from bot.privacy import Keys
+    from bot.store import Database
 
 # PTB otherwise warns about float retry_after on every RetryAfter (and tests run with -W error).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -58,7 +59,7 @@ async def _run(args: argparse.Namespace) -> int:
 async def _db(args: argparse.Namespace) -> int:
     from bot.app import DB_FILE
     from bot.store import Database, DatabaseTooNew
-    from bot.store.migrations import LATEST, MIGRATIONS
+    from bot.store.migrations import LATEST, MIGRATIONS, ROW_MACS
 
     config = _load_config(args.config)
     path = config.data_dir / DB_FILE
@@ -68,6 +69,8 @@ async def _db(args: argparse.Namespace) -> int:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     try:
+        if ROW_MACS in db.applied:
+            await _adopt_legacy(config, db)
         version = await db.user_version()
         print(f"database {path}: schema version {version} (this Compa: {LATEST})")
         for m in MIGRATIONS:
@@ -76,6 +79,22 @@ async def _db(args: argparse.Namespace) -> int:
     finally:
         await db.close()
     return 0
+
+
+async def _adopt_legacy(config: Config, db: Database) -> None:
+    """The rows written before MACs existed get theirs now, with the keys (alerts/integrity)."""
+    from alerts.integrity import adopt_legacy
+    from bot.privacy import KeysError, Privacy, load_keys
+
+    try:
+        keys = load_keys(config.keys_path, config.privacy.pepper_env,
+                         config.privacy.seal_key_env, create=False)
+    except KeysError as exc:
+        print(f"compa: {exc}: the rows written before this version stay unsigned, and are "
+              "neither sent nor counted", file=sys.stderr)
+        return
+    signed = await adopt_legacy(db, Privacy(keys))
+    print(f"signed {signed} rows written before rows carried MACs")
 
 
 async def _audit(args: argparse.Namespace) -> int:
