@@ -247,9 +247,10 @@ async def test_a_forged_verification_is_not_counted(cast: Cast, h: Harness) -> N
     reporter = h.person("ana-reporter")
     await reporter.start_in("es")
     number = await file_report(reporter)
-    forge(h, "INSERT INTO verifications (incident, moderator, decision, at)"
-             " VALUES (?, ?, 'confirm', 0)", (number, secrets.token_hex(32)))
+    forge(h, "INSERT INTO verifications (incident, moderator, decision, note_sealed, at)"
+             " VALUES (?, ?, 'confirm', x'0011', 0)", (number, secrets.token_hex(32)))
     await cast.ana_tg.say(f"/verify {number}")
+    assert "1/2" in cast.ana_tg.text, cast.ana_tg.text       # the forged vote is not shown
     report = await h.app.reports.report(number)
     assert report is not None and report.status == "pending"
     await reported(cast, h, f"verification:incident {number}")
@@ -272,6 +273,8 @@ async def test_a_decision_forged_in_a_real_moderators_name_is_replaced(
     await cast.beto.say(f"/verify {number}")                      # Beto's own replaces it
     report = await h.app.reports.report(number)
     assert report is not None and report.status == "verified"
+    rows = await h.app.db.fetchall("SELECT subject FROM audit WHERE action = 'integrity:forged'")
+    assert [r[0] for r in rows] == [f"verification:report {number}"]
 
 
 async def test_a_forged_published_alert_is_not_sent_and_is_reported(

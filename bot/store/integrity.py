@@ -109,3 +109,12 @@ async def replace_decision_in(conn: aiosqlite.Connection, incident: int, moderat
         "UPDATE verifications SET decision = ?, note_sealed = ?, at = ?, mac = ?"
         " WHERE incident = ? AND moderator = ?",
         (decision, note_sealed, at, mac, incident, moderator))
+
+
+async def votes(db: Database, incident: int
+                ) -> list[tuple[str, str, bytes | None, int, str | None]]:
+    """(moderator, decision, note_sealed, at, mac) of every decision on an incident."""
+    rows = await db.fetchall("SELECT moderator, decision, note_sealed, at, mac FROM"
+                             " verifications WHERE incident = ? ORDER BY at", (incident,))
+    return [(str(r[0]), str(r[1]), None if r[2] is None else bytes(r[2]), int(r[3]),
+             None if r[4] is None else str(r[4])) for r in rows]
