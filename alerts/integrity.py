@@ -60,6 +60,7 @@ class Finding:
     table: str           # "alert", "notice", "verification"
     row: str             # "12", or "incident 4"
     reason: str
+    moderator: str = ""  # a decision's person key (to remove it; never shown)
 
     @property
     def subject(self) -> str:
@@ -175,28 +176,39 @@ def decision_ok(privacy: Privacy, incident: int, moderator: str, decision: str, 
     return privacy.row_mac_ok("verification", mac, incident, moderator, decision, at)
 
 
-async def sweep(db: Database, privacy: Privacy, now: float) -> list[Finding]:
-    """Finds and quarantines every live row that fails its MAC; returns what it found."""
+async def scan(db: Database, privacy: Privacy, now: float) -> list[Finding]:
+    """Every live row that fails its MAC (read only: `compa audit verify` uses it too)."""
     findings: list[Finding] = []
     for alert in await store.live_alerts(db, now):
         unpublished = alert.status in alert_store.UNPUBLISHED
         problem = proposal_problem(privacy, alert) if unpublished \
             else send_problem(privacy, alert)
         if problem is not None:
-            async with db.write() as conn:
-                await store.reject_alert_in(conn, alert.id)
             findings.append(Finding("alert", str(alert.id), problem))
     for notice in await store.live_notices(db):
         problem = notice_problem(privacy, notice, confirmed=notice.status == "scheduled")
         if problem is not None:
-            async with db.write() as conn:
-                await alert_store.reject_notice_in(conn, notice.id)
             findings.append(Finding("notice", str(notice.id), problem))
     for incident, moderator, decision, at, mac in await store.open_decisions(db):
         if not decision_ok(privacy, incident, moderator, decision, at, mac):
-            async with db.write() as conn:
-                await store.drop_decision_in(conn, incident, moderator)
-            findings.append(Finding("verification", f"incident {incident}", "mac"))
+            findings.append(Finding("verification", f"incident {incident}",
+                                    "mac" if mac else "no mac", moderator))
+    return findings
+
+
+async def sweep(db: Database, privacy: Privacy, now: float) -> list[Finding]:
+    """Finds and quarantines every live row that fails its MAC: an alert or notice is
+    rejected (never sent, its open deliveries cancelled), a decision removed."""
+    findings = await scan(db, privacy, now)
+    async with db.write() as conn:
+        for finding in findings:
+            if finding.table == "alert":
+                await store.reject_alert_in(conn, int(finding.row))
+            elif finding.table == "notice":
+                await alert_store.reject_notice_in(conn, int(finding.row))
+            else:
+                incident = int(finding.row.removeprefix("incident "))
+                await store.drop_decision_in(conn, incident, finding.moderator)
     return findings
 
 

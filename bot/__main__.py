@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alerts.integrity import Finding
     from bot.config import Config
-    from bot.privacy import Keys
+    from bot.privacy import Keys, Privacy
     from bot.store import Database
 
 # PTB otherwise warns about float retry_after on every RetryAfter (and tests run with -W error).
@@ -123,15 +124,30 @@ async def _audit(args: argparse.Namespace) -> int:
             return 0
         head = config.keys_path.parent / HEAD_FILE
         check = await AuditLog(db, Privacy(keys), head).verify()
+        forged = await _forged_rows(db, Privacy(keys))
     finally:
         await db.close()
+    for finding in forged:
+        print(f"row not written by Compa: {finding.subject} ({finding.reason})")
     if check.ok:
         print(f"audit chain: ok ({check.entries} entries)")
-        return 0
+        return 1 if forged else 0
     where = f" at entry {check.broken_at}" if check.broken_at is not None else ""
     print(f"audit chain: BROKEN{where}: {check.reason} "
           f"({check.entries} entries before it are intact)")
     return 1
+
+
+async def _forged_rows(db: Database, privacy: Privacy) -> list[Finding]:
+    """Alerts, notices and decisions that may still act and fail their MACs."""
+    import time
+
+    from alerts.integrity import scan
+    from bot.store.migrations import ROW_MACS, current_version
+
+    if await current_version(db.writer) < ROW_MACS.version:
+        return []
+    return await scan(db, privacy, time.time())
 
 
 def _content_check(args: argparse.Namespace) -> int:

@@ -387,3 +387,32 @@ async def test_the_documented_whatsapp_config_publishes_with_the_admin(
 
         await asyncio.wait_for(delivered(), PATIENCE)
         assert "cerca del puente" in next(m.text for m in sub.inbox if m.text.startswith("🚨"))
+
+
+def test_compa_audit_verify_names_forged_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Finding 4: `compa audit verify` no longer says ok over a forged 'published' alert."""
+    import asyncio
+    import time
+
+    from bot.__main__ import main
+
+    data = tmp_path / "data"
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(f'[bot]\ndata_dir = "{data}"\n')
+    monkeypatch.setenv("COMPA_CONFIG", str(config_file))
+
+    async def fill() -> None:
+        async with Harness.open(data, make_config(data)) as harness:
+            await harness.app.alerts.create(region="buncombe", kind="raid", note="",
+                                            actor="a", preverified=True)
+
+    asyncio.run(fill())
+    assert main(["audit", "verify"]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(data / DB_FILE) as conn:
+        conn.execute("INSERT INTO alerts (id, type, region, kind, status, created, published,"
+                     " expires) VALUES (77, 'alert', 'buncombe', 'raid', 'published', 0, 0, ?)",
+                     (int(time.time()) + 3600,))
+    assert main(["audit", "verify"]) == 1
+    assert "row not written by Compa: alert:77 (no mac)" in capsys.readouterr().out
