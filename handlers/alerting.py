@@ -52,8 +52,9 @@ def _error(ctx: Context, exc: PublishError) -> list[Reply]:
 async def draft_for_verified_report(ctx: Context, report_id: int, region: str, kind: str,
                                     observed: int | None) -> list[Reply]:
     """Called when a report has just been verified: a draft alert and its preview."""
+    actor = ctx.reports.roster.person_of(ctx.user.pid) or ctx.user.pid
     alert_id = await ctx.alerts.draft_from_report(report_id=report_id, region=region,
-                                               kind=kind, observed=observed, actor=ctx.user.pid)
+                                                  kind=kind, observed=observed, actor=actor)
     await ctx.record("draft", f"alert:{alert_id}")
     return await alert_previews(ctx, alert_id)
 
