@@ -91,8 +91,10 @@ PROPOSALS = {
 }
 
 
-async def propose(cast: Cast, kind: str) -> str:
-    """Ana proposes one broadcast of `kind`; returns the confirm button from her preview."""
+async def propose(cast: Cast, kind: str, via: str = "telegram") -> str:
+    """Ana proposes one broadcast of `kind` (on `via`); returns the confirm button from her
+    preview."""
+    ana = cast.ana_tg if via == "telegram" else cast.ana_wa
     if kind == "report":
         reporter = cast.h.person("ana-reporter")
         await reporter.start_in("es")
@@ -100,13 +102,13 @@ async def propose(cast: Cast, kind: str) -> str:
         await cast.ana_tg.say(f"/verify {number}")
         await cast.beto.say(f"/verify {number}")
         # The draft's preview goes to the room (Vera): a publisher proposes it.
-        await cast.ana_tg.press(confirm_button(cast.vera, "pub:send:"))
+        await ana.press(confirm_button(cast.vera, "pub:send:"))
     else:
         if kind != "alert" and kind != "notice":
             await published_alert(cast)
-        await cast.ana_tg.say(PROPOSALS[kind])
-    assert "preview" in cast.ana_tg.text, cast.ana_tg.text
-    return confirm_button(cast.ana_tg, "pub:nok:" if kind == "notice" else "pub:ok:")
+        await ana.say(PROPOSALS[kind])
+    assert "preview" in ana.text, ana.text
+    return confirm_button(ana, "pub:nok:" if kind == "notice" else "pub:ok:")
 
 
 async def go_out(cast: Cast, kind: str, rewind: bool = False) -> None:
@@ -123,10 +125,11 @@ async def go_out(cast: Cast, kind: str, rewind: bool = False) -> None:
     await cast.h.deliver()
 
 
+@pytest.mark.parametrize("via", ["telegram", "whatsapp"])
 @pytest.mark.parametrize("kind", ["alert", "report", "update", "all_clear", "retraction",
                                   "notice"])
-async def test_one_person_alone_cannot_broadcast(cast: Cast, kind: str) -> None:
-    button = await propose(cast, kind)
+async def test_one_person_alone_cannot_broadcast(cast: Cast, kind: str, via: str) -> None:
+    button = await propose(cast, kind, via)
     before = cast.received()
     number, code = button.split(":")[2:]
     command = "/confirmaraviso" if kind == "notice" else "/confirmar"
@@ -322,6 +325,18 @@ async def test_a_real_notice_flipped_to_scheduled_is_not_sent(cast: Cast, h: Har
     number = int(button.split(":")[2])
     forge(h, "UPDATE notices SET status = 'scheduled', confirmed_by = 'x' WHERE id = ?",
           (number,))
+    await go_out(cast, "notice")
+    assert cast.received() == [0, 0, 0]
+    await reported(cast, h, f"notice:{number}")
+
+
+async def test_a_cancelled_notice_set_back_to_scheduled_is_not_sent(
+        cast: Cast, h: Harness) -> None:
+    button = await propose(cast, "notice")
+    await cast.beto.press(button)
+    number = int(button.split(":")[2])
+    await cast.beto.say(f"/cancelaraviso {number}")
+    forge(h, "UPDATE notices SET status = 'scheduled' WHERE id = ?", (number,))
     await go_out(cast, "notice")
     assert cast.received() == [0, 0, 0]
     await reported(cast, h, f"notice:{number}")

@@ -369,7 +369,7 @@ async def mark_notice_sent(conn: aiosqlite.Connection, notice_id: int, alert_id:
 
 async def cancel_notice(db: Database, notice_id: int) -> bool:
     return await db.execute(
-        "UPDATE notices SET status = 'cancelled' WHERE id = ?"
+        "UPDATE notices SET status = 'cancelled', confirm_mac = NULL WHERE id = ?"
         " AND status IN ('scheduled', 'proposed')", (notice_id,)) > 0
 
 
