@@ -431,3 +431,30 @@ def test_compa_audit_verify_names_forged_rows(tmp_path: Path, monkeypatch: pytes
                      (int(time.time()) + 3600,))
     assert main(["audit", "verify"]) == 1
     assert "row not written by Compa: alert:77 (no mac)" in capsys.readouterr().out
+
+
+async def test_who_proposed_and_confirmed_is_stored_as_a_person_key_only(
+        tmp_path: Path) -> None:
+    """What the two-person rule stores (proposer, confirmer, MACs) names nobody: the
+    moderators' configured names and numbers are in no file."""
+    from tests import canary
+
+    people = [dict(PEOPLE[0], name=canary.FULL_NAME, whatsapp="+1 " + canary.PHONE),
+              *PEOPLE[1:]]
+    config = make_config(tmp_path / "data", moderators=people)
+    async with Harness.open(tmp_path / "data", config, channels=CHANNELS) as harness:
+        cast = Cast(harness)
+        cast.ana_wa = harness.person(whatsapp_ids.encode("1" + canary.PHONE.replace("-", ""),
+                                                         None), "whatsapp")
+        await cast.start()
+        await cast.ana_wa.say("/alerta buncombe reten near the bridge")
+        await cast.beto.press(confirm_button(cast.ana_wa))
+        await cast.ana_wa.say(PROPOSALS["notice"])
+        await cast.beto.press(confirm_button(cast.ana_wa, "pub:nok:"))
+        await harness.deliver()
+        assert cast.received() == [1, 1, 1]
+        row = await harness.app.db.fetchone("SELECT created_by, confirmed_by FROM alerts"
+                                            " WHERE id = 1")
+        assert row is not None and row[0] == harness.app.moderator_key(cast.ana_wa.address)
+    assert canary.find_markers(canary.files_under(tmp_path), [canary.FULL_NAME,
+                                                              canary.PHONE]) == []
