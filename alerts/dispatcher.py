@@ -189,6 +189,10 @@ class DeliveryDispatcher:
         if alert.expires <= now:
             await deliveries.record(self.db, claim.id, DeliveryStatus.SKIPPED_EXPIRED)
             return
+        if self.alerts.send_problem(alert) is not None:
+            # Not written by Compa, or by one person: never sent (alerts/integrity.py reports).
+            await deliveries.record(self.db, claim.id, DeliveryStatus.FAILED, error="integrity")
+            return
         if alert.parent_id is not None and not await self._original_went_out(claim, alert, now):
             return
         spacing = lane.pace.per_chat_seconds

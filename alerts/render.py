@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_time, format_timedelta
 
+from alerts import integrity
 from alerts.deps import AlertDeps
 from alerts.models import KIND_LABELS as REPORT_KIND_LABELS
 from alerts.models import Kind
@@ -104,7 +105,8 @@ class Rendering(AlertDeps):
 
     async def digest_body(self, t: Translate, pid: str, locale: str, since: int, until: int
                           ) -> str | None:
-        alerts = await store.published_for(self.db, pid, since, until)
+        alerts = [a for a in await store.published_for(self.db, pid, since, until)
+                  if integrity.send_problem(self.privacy, a) is None]
         if not alerts:
             return None
         status_word = {"published": t("active"), "cleared": t("all clear"),
@@ -125,5 +127,7 @@ class Rendering(AlertDeps):
         notice = await store.notice_of(self.db, alert.id)
         if notice is None:
             raise LookupError(f"alert #{alert.id} carries a missing notice")
+        if integrity.notice_problem(self.privacy, notice, confirmed=True) is not None:
+            raise LookupError(f"notice #{notice.id} failed its integrity check")
         sealed = notice.text_es_sealed if locale == "es" else notice.text_en_sealed
         return self.privacy.unseal_text(sealed, f"notice:{notice.id}")

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import aiosqlite
 
+from alerts.integrity import decision_ok
 from alerts.limits import FloodBreaker, ReportLimiter
 from alerts.models import (
     Agents,
@@ -34,6 +35,7 @@ from bot.config import Config
 from bot.messages import Address
 from bot.privacy import Privacy, scrub_text
 from bot.store import followups as followup_store
+from bot.store import integrity as integrity_store
 from bot.store import reports as store
 from bot.store.db import Database
 
@@ -147,8 +149,11 @@ class ReportService:
         head = int(row[1])
         reports = tuple(self._report(r) for r in await store.in_incident(self.db, head))
         votes = []
-        for moderator, decision, note_sealed in await store.decisions(self.db, head):
-            note = self.privacy.unseal_text(bytes(note_sealed), f"decision:{head}") \
+        for moderator, decision, note_sealed, at, mac in await integrity_store.votes(
+                self.db, head):
+            if not decision_ok(self.privacy, head, moderator, decision, at, mac):
+                continue   # not written by Compa: never counted nor shown (integrity.py)
+            note = self.privacy.unseal_text(note_sealed, f"decision:{head}") \
                 if note_sealed is not None else ""
             votes.append(Vote(moderator, Decision(decision), note))
         return Incident(reports, tuple(votes))

@@ -8,12 +8,16 @@ goes through the `Outlet` the core gives the dispatcher.
 
 from __future__ import annotations
 
+from alerts import integrity
 from alerts import subscriptions as subs
 from alerts.publish import Publishing
 from alerts.render import Rendering
 from alerts.schedule import DIGEST, Scheduling
+from alerts.status import MessageType
 from bot.store import alerts as store
-from bot.store.alerts import Alert
+from bot.store.alerts import Alert, Notice
+
+__all__ = ["Alert", "AlertService", "Notice"]   # the typed rows handlers read
 
 
 class AlertService(Publishing, Scheduling, Rendering):
@@ -21,6 +25,19 @@ class AlertService(Publishing, Scheduling, Rendering):
 
     async def get(self, alert_id: int) -> Alert | None:
         return await store.get(self.db, alert_id)
+
+    def send_problem(self, alert: Alert) -> str | None:
+        """Why this alerts row must not be sent (its MACs fail, or one person put it out);
+        None when it may go out. The dispatcher asks before every send."""
+        return integrity.send_problem(self.privacy, alert)
+
+    async def followup_reach(self, alert: Alert) -> dict[str, int]:
+        """How many people a proposed follow-up would reach, per channel."""
+        return await store.followup_reach(self.db, alert.parent_id or 0,
+                                          alert.type == MessageType.UPDATE)
+
+    async def notice_reach(self, regions: tuple[str, ...] | None) -> dict[str, int]:
+        return await store.notice_reach(self.db, regions)
 
     async def reach(self, region: str) -> dict[str, int]:
         """How many people an alert for `region` would reach now, per channel."""

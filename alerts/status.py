@@ -24,6 +24,7 @@ class AlertStatus(StrEnum):
     RETRACTED = "retracted"      # declared a false alarm
     EXPIRED = "expired"          # past its expiry: never sent again
     CANCELLED = "cancelled"      # dropped before publishing
+    REJECTED = "rejected"        # failed its MAC (alerts/integrity.py): never sent
 
 
 class DeliveryStatus(StrEnum):

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alerts.integrity import Finding
     from bot.config import Config
-    from bot.privacy import Keys
+    from bot.privacy import Keys, Privacy
+    from bot.store import Database
 
 # PTB otherwise warns about float retry_after on every RetryAfter (and tests run with -W error).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -58,7 +60,7 @@ async def _run(args: argparse.Namespace) -> int:
 async def _db(args: argparse.Namespace) -> int:
     from bot.app import DB_FILE
     from bot.store import Database, DatabaseTooNew
-    from bot.store.migrations import LATEST, MIGRATIONS
+    from bot.store.migrations import LATEST, MIGRATIONS, ROW_MACS
 
     config = _load_config(args.config)
     path = config.data_dir / DB_FILE
@@ -68,6 +70,8 @@ async def _db(args: argparse.Namespace) -> int:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
     try:
+        if ROW_MACS in db.applied:
+            await _adopt_legacy(config, db)
         version = await db.user_version()
         print(f"database {path}: schema version {version} (this Compa: {LATEST})")
         for m in MIGRATIONS:
@@ -76,6 +80,22 @@ async def _db(args: argparse.Namespace) -> int:
     finally:
         await db.close()
     return 0
+
+
+async def _adopt_legacy(config: Config, db: Database) -> None:
+    """The rows written before MACs existed get theirs now, with the keys (alerts/integrity)."""
+    from alerts.integrity import adopt_legacy
+    from bot.privacy import KeysError, Privacy, load_keys
+
+    try:
+        keys = load_keys(config.keys_path, config.privacy.pepper_env,
+                         config.privacy.seal_key_env, create=False)
+    except KeysError as exc:
+        print(f"compa: {exc}: the rows written before this version stay unsigned, and are "
+              "neither sent nor counted", file=sys.stderr)
+        return
+    signed = await adopt_legacy(db, Privacy(keys))
+    print(f"signed {signed} rows written before rows carried MACs")
 
 
 async def _audit(args: argparse.Namespace) -> int:
@@ -111,15 +131,30 @@ async def _audit(args: argparse.Namespace) -> int:
             return 0
         head = config.keys_path.parent / HEAD_FILE
         check = await AuditLog(db, Privacy(keys), head).verify()
+        forged = await _forged_rows(db, Privacy(keys))
     finally:
         await db.close()
+    for finding in forged:
+        print(f"row not written by Compa: {finding.subject} ({finding.reason})")
     if check.ok:
         print(f"audit chain: ok ({check.entries} entries)")
-        return 0
+        return 1 if forged else 0
     where = f" at entry {check.broken_at}" if check.broken_at is not None else ""
     print(f"audit chain: BROKEN{where}: {check.reason} "
           f"({check.entries} entries before it are intact)")
     return 1
+
+
+async def _forged_rows(db: Database, privacy: Privacy) -> list[Finding]:
+    """Alerts, notices and decisions that may still act and fail their MACs."""
+    import time
+
+    from alerts.integrity import scan
+    from bot.store.migrations import ROW_MACS, current_version
+
+    if await current_version(db.writer) < ROW_MACS.version:
+        return []
+    return await scan(db, privacy, time.time())
 
 
 def _content_check(args: argparse.Namespace) -> int:

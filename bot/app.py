@@ -14,6 +14,7 @@ from alerts import moderators
 from alerts.audit import AuditLog
 from alerts.audit_head import HEAD_FILE
 from alerts.dispatcher import DeliveryDispatcher
+from alerts.integrity import adopt_legacy
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
@@ -36,6 +37,7 @@ from bot.services import Services, Subscriptions, Users
 from bot.store import Database
 from bot.store import sessions as session_store
 from bot.store import users as user_store
+from bot.store.migrations import ROW_MACS
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,8 @@ class App:
         audit = AuditLog(db, sealer, config.keys_path.parent / HEAD_FILE)
         try:
             await audit.ensure_head()
+            if ROW_MACS in db.applied:
+                await adopt_legacy(db, sealer)   # rows from before MACs existed
             await purge(db, audit, config, clock.now())
         except BaseException:
             await db.close()
@@ -122,12 +126,15 @@ class App:
 
         from alerts.audit_head import post_head
         from alerts.flood import SUMMARY_EVERY_MINUTES, post_held_summary
+        from alerts.integrity import check_and_report
 
         jobs = [Job("retention-purge", IntervalTrigger(hours=1), self.purge),
                 Job("audit-head", IntervalTrigger(hours=1), lambda: post_head(self),
                     at_start=True),
                 Job("held-summary", IntervalTrigger(minutes=SUMMARY_EVERY_MINUTES),
-                    lambda: post_held_summary(self))]
+                    lambda: post_held_summary(self)),
+                Job("integrity", IntervalTrigger(minutes=1), lambda: check_and_report(self),
+                    at_start=True)]
         if self.config.backup.enabled:
             from bot.backup import scheduled_backup
 

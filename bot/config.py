@@ -121,6 +121,9 @@ class AlertsConfig:
     batch_size: int = 200
     progress_every_seconds: float = 5.0
     catch_up_hours: float = 12.0
+    # Links a broadcast may carry (the organisation's own pages: resources, the public page);
+    # any other link is refused. The resources' phone numbers are always allowed.
+    allowed_links: tuple[str, ...] = ()
     pace: dict[str, PaceConfig] = field(default_factory=_default_pace)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import secrets
@@ -144,6 +145,17 @@ class Privacy:
         per `context`, so a value made for one use never verifies for another."""
         key = hmac.new(self._pepper, f"compa-mac:{context}".encode(), hashlib.sha256).digest()
         return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+    def row_mac(self, purpose: str, *fields: object) -> str:
+        """A MAC over a stored row's meaningful fields (JSON, so no two field lists encode
+        alike), with a key of its own per `purpose` ("row:alert", "row:verification"…): a
+        row written without the keys never verifies."""
+        body = json.dumps(fields, separators=(",", ":"), ensure_ascii=True, default=str)
+        return self.mac(f"row:{purpose}", body)
+
+    def row_mac_ok(self, purpose: str, mac: str | None, *fields: object) -> bool:
+        """True when `mac` is `row_mac(purpose, *fields)` (constant-time compare)."""
+        return mac is not None and hmac.compare_digest(mac, self.row_mac(purpose, *fields))
 
     def seal_text(self, text: str, context: str = "") -> bytes:
         return self.seal(text.encode(), context)

@@ -1,8 +1,14 @@
-"""Publishing alerts: the preview of a verified report, /alerta, the lifecycle commands
-(/actualizar, /despejado, /retirar) and community notices (/aviso). Publishers only.
+"""Publishing: the preview of a verified report, /alerta, the follow-ups (/actualizar,
+/despejado, /retirar) and community notices (/aviso). Publishers only.
 
-Buttons: `pub:send:N` publish (or confirm) alert N, `pub:note:N` edit its note,
-`pub:drop:N` cancel it. The router requires the publisher role (refused and audited by the
+Nothing goes out on one person's word: every broadcast is proposed, previewed (both languages,
+recipients per channel) and confirmed by a different person (by person key: one human on two
+channels is one person), for exactly the version previewed (alerts/publish.py).
+
+Buttons: `pub:send:N` proposes a report's draft, `pub:ok:N:CODE` confirms proposal N at that
+version, `pub:note:N` edits its note, `pub:drop:N` cancels it; `pub:nok:N:CODE` confirms
+notice N, `pub:ndrop:N` cancels it. Commands `/confirmar N CODE` and `/confirmaraviso N CODE`
+do the same. The router requires the publisher role (refused and audited by the
 dispatcher); every action is audited. Alerts are reached through `ctx.alerts` only.
 """
 
@@ -12,13 +18,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.models import Kind, Role
-from alerts.moderators import room
-from alerts.publish import PublishError
-from alerts.status import AlertStatus, MessageType
+from alerts.publish import PublishError, Stale
+from alerts.status import MessageType
 from bot.context import Context
 from bot.i18n import N_, fold
-from bot.messages import Button, Incoming, Menu, Reply
+from bot.messages import Incoming, Reply
 from bot.router import Access, Result, Router
+from handlers.previews import alert_previews, local_time, notice_previews, person
 
 PUBLISHERS = Access(Role.PUBLISHER, N_("Sorry, only the volunteers who publish alerts can do "
                                        "that. Here is the menu."))
@@ -38,108 +44,105 @@ FOLLOW_UPS = {
     "retirar": MessageType.RETRACTION, "retract": MessageType.RETRACTION,
     "falsaalarma": MessageType.RETRACTION,
 }
-FOLLOW_UP_SENT = {
-    MessageType.UPDATE: N_("Update to alert #{n} on its way. Recipients: {count}."),
-    MessageType.ALL_CLEAR: N_("All clear for alert #{n} on its way. Recipients: {count}."),
-    MessageType.RETRACTION: N_("False alarm notice for alert #{n} on its way. Recipients: "
-                               "{count}. Whatever had not gone out yet was stopped."),
-}
-
 
 def _error(ctx: Context, exc: PublishError) -> list[Reply]:
     return [Reply(ctx.t(exc.msgid, **exc.kwargs))]
 
 
-async def preview_text(ctx: Context, alert_id: int) -> str | None:
-    """Both languages as subscribers will read them, with the recipients per channel."""
-    alert = await ctx.alerts.get(alert_id)
-    if alert is None:
-        return None
-    note = ctx.alerts.note(alert)
-    counts = await ctx.alerts.reach(alert.region or "")
-    reach = ", ".join(f"{ch}: {n}" for ch, n in counts.items()) or "0"
-    observed = float(alert.observed or alert.created)
-    parts = [ctx.t("Alert #{n} preview. It will reach {reach} (right away).", n=alert_id,
-                   reach=reach)]
-    for locale in ("es", "en"):
-        t = ctx.i18n.translator(locale)
-        parts.append(f"— {locale.upper()} —\n" + ctx.alerts.alert_text(
-            t, locale, kind=alert.kind or "", region=alert.region or "", observed=observed,
-            note=note, number=alert_id, now=ctx.now))
-    if alert.status == AlertStatus.AWAITING_CONFIRMATION:
-        parts.append(ctx.t("A different publisher must confirm it before it goes out."))
-    return "\n\n".join(parts)
-
-
-def preview_menu(ctx: Context, alert_id: int, status: str) -> Menu:
-    send = ctx.t("Confirm and publish") if status == AlertStatus.AWAITING_CONFIRMATION \
-        else ctx.t("Publish")
-    return Menu((Button(f"pub:send:{alert_id}", send),
-                 Button(f"pub:note:{alert_id}", ctx.t("Edit note")),
-                 Button(f"pub:drop:{alert_id}", ctx.t("Cancel alert"))))
-
-
-async def previews_for_room(ctx: Context, alert_id: int) -> list[Reply]:
-    """The preview for every moderator address (in the moderators' room, or each one)."""
-    alert = await ctx.alerts.get(alert_id)
-    text = await preview_text(ctx, alert_id)
-    if alert is None or text is None:
-        return []
-    return [Reply(text, preview_menu(ctx, alert_id, alert.status), to=address)
-            for address in room(ctx.config)]
-
-
 async def draft_for_verified_report(ctx: Context, report_id: int, region: str, kind: str,
                                     observed: int | None) -> list[Reply]:
     """Called when a report has just been verified: a draft alert and its preview."""
+    actor = ctx.reports.roster.person_of(ctx.user.pid) or ctx.user.pid
     alert_id = await ctx.alerts.draft_from_report(report_id=report_id, region=region,
-                                               kind=kind, observed=observed, actor=ctx.user.pid)
+                                                  kind=kind, observed=observed, actor=actor)
     await ctx.record("draft", f"alert:{alert_id}")
-    return await previews_for_room(ctx, alert_id)
+    return await alert_previews(ctx, alert_id)
+
+
+def _ids(arg: str, parts: int) -> list[str] | None:
+    """`12` or `12:abc…`: ASCII ids and codes only, or None (forged or stale)."""
+    pieces = arg.split(":")
+    if len(pieces) != parts or not pieces[0].isascii() or not pieces[0].isdigit() \
+            or len(pieces[0]) > 12 or not all(p.isascii() and p.isalnum() for p in pieces[1:]):
+        return None
+    return pieces
 
 
 @router.button("pub")
 async def preview_button(ctx: Context, msg: Incoming) -> Result:
-    """Publish / Edit note / Cancel on an alert preview."""
+    """Propose / Confirm / Edit note / Cancel on a preview; Confirm / Cancel on a notice."""
     action, _, arg = ctx.arg.partition(":")
-    if not arg.isdigit() or len(arg) > 12 or action not in ("send", "note", "drop"):
+    ids = _ids(arg, 2 if action in ("ok", "nok") else 1)
+    if ids is None or action not in ("send", "ok", "note", "drop", "nok", "ndrop"):
         return None
-    alert_id = int(arg)
+    number = int(ids[0])
+    if action == "ok":
+        return await _confirm(ctx, msg, number, ids[1])
+    if action == "nok":
+        return await _confirm_notice(ctx, msg, number, ids[1])
+    if action == "ndrop":
+        return await _cancel_notice(ctx, number)
     if action == "note":
-        ctx.session.set("pub:note", alert=alert_id)
+        ctx.session.set("pub:note", alert=number)
         return [Reply(ctx.t("Type the note for alert #{n} (region and time only: no names, "
-                            "plates or phone numbers). /cancel to keep it as it is.",
-                            n=alert_id))]
+                            "plates, links or phone numbers). /cancel to keep it as it is.",
+                            n=number))]
     if action == "drop":
-        done = await ctx.alerts.cancel(alert_id)
-        await ctx.record("cancel" if done else "cancel:late", f"alert:{alert_id}")
-        text = ctx.t("Alert #{n} cancelled: it will not go out.", n=alert_id) if done \
-            else ctx.t("Alert #{n} can no longer be cancelled.", n=alert_id)
+        done = await ctx.alerts.cancel(number)
+        await ctx.record("cancel" if done else "cancel:late", f"alert:{number}")
+        text = ctx.t("Alert #{n} cancelled: it will not go out.", n=number) if done \
+            else ctx.t("Alert #{n} can no longer be cancelled.", n=number)
         return [Reply(text, replace=True)]
     try:
-        out = await ctx.alerts.confirm(alert_id, ctx.user.pid, progress_to=msg.address)
+        await ctx.alerts.propose(number, person(ctx, msg), progress_to=msg.address)
     except PublishError as exc:
-        await ctx.record("publish:refused", f"alert:{alert_id}")
+        await ctx.record("propose:refused", f"alert:{number}")
         return _error(ctx, exc)
-    await ctx.record("publish", f"alert:{alert_id}")
-    return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report progress "
-                        "here.", n=alert_id, count=out.recipients), replace=True)]
+    await ctx.record("propose", f"alert:{number}")
+    return await alert_previews(ctx, number, here=msg.address)
+
+
+async def _confirm(ctx: Context, msg: Incoming, number: int, version: str) -> list[Reply]:
+    """The second person's confirmation of exactly the version they saw."""
+    try:
+        out = await ctx.alerts.confirm(number, person(ctx, msg), version,
+                                       progress_to=msg.address)
+    except Stale as exc:
+        await ctx.record("publish:stale", f"alert:{number}")
+        return _error(ctx, exc) + await alert_previews(ctx, number, here=msg.address)
+    except PublishError as exc:
+        await ctx.record("publish:refused", f"alert:{number}")
+        return _error(ctx, exc)
+    await ctx.record("publish", f"alert:{number}")
+    return [Reply(ctx.t("#{n} confirmed and on its way. Recipients: {count}. I will report "
+                        "progress here.", n=number, count=out.recipients), replace=True)]
+
+
+@router.command("confirmar", "confirm")
+async def confirm_command(ctx: Context, msg: Incoming) -> list[Reply]:
+    """/confirmar N CÓDIGO: confirms the proposal N whose preview shows that code."""
+    parts = msg.args.replace("#", "").split()
+    ids = _ids(":".join(parts), 2) if len(parts) == 2 else None
+    if ids is None:
+        return [Reply(ctx.t("Write the number and the code from the preview, e.g. "
+                            "/confirmar 12 3fa94c01b2."))]
+    return await _confirm(ctx, msg, int(ids[0]), ids[1])
 
 
 @router.step("pub")
 async def typed_note(ctx: Context, msg: Incoming) -> Result:
-    """The new note for a preview, then the preview again."""
+    """The new note for a preview, then the preview again (the editor is now its proposer)."""
     if msg.button_id is not None or msg.command is not None or not msg.text.strip():
         return None
     alert_id = int(ctx.session.data.get("alert", 0))
     ctx.session.clear()
     try:
-        await ctx.alerts.set_note(alert_id, msg.text[:1000])
+        await ctx.alerts.set_note(alert_id, msg.text[:1000], person(ctx, msg))
     except PublishError as exc:
         ctx.session.set("pub:note", alert=alert_id)
         return _error(ctx, exc)
     await ctx.record("note", f"alert:{alert_id}")
-    return await previews_for_room(ctx, alert_id)
+    return await alert_previews(ctx, alert_id, here=msg.address)
 
 
 def parse_alert_command(ctx: Context, args: str) -> tuple[str, str, str] | None:
@@ -164,14 +167,11 @@ async def alert_command(ctx: Context, msg: Incoming) -> list[Reply]:
     region, kind, note = parsed
     try:
         out = await ctx.alerts.create(region=region, kind=kind, note=note,
-                                   actor=ctx.user.pid, progress_to=msg.address)
+                                      actor=person(ctx, msg), progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
     await ctx.record("alert:create", f"alert:{out.alert_id}")
-    if out.status == AlertStatus.PUBLISHED:
-        return [Reply(ctx.t("Alert #{n} published. Recipients: {count}. I will report "
-                            "progress here.", n=out.alert_id, count=out.recipients))]
-    return await previews_for_room(ctx, out.alert_id)
+    return await alert_previews(ctx, out.alert_id, here=msg.address)
 
 
 async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
@@ -186,12 +186,12 @@ async def _follow_up(ctx: Context, msg: Incoming) -> list[Reply]:
                             "the bridge."))]
     alert_id = int(number.lstrip("#"))
     try:
-        out = await ctx.alerts.follow_up(alert_id, type_, note.strip(), ctx.user.pid,
-                                      progress_to=msg.address)
+        out = await ctx.alerts.follow_up(alert_id, type_, note.strip(), person(ctx, msg),
+                                         progress_to=msg.address)
     except PublishError as exc:
         return _error(ctx, exc)
-    await ctx.record(f"followup:{type_}", f"alert:{alert_id}")
-    return [Reply(ctx.t(FOLLOW_UP_SENT[type_], n=alert_id, count=out.recipients))]
+    await ctx.record(f"followup:{type_}", f"alert:{out.alert_id}")
+    return await alert_previews(ctx, out.alert_id, here=msg.address)
 
 
 for _name in FOLLOW_UPS:
@@ -200,19 +200,48 @@ for _name in FOLLOW_UPS:
 
 @router.command("aviso", "notice")
 async def notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
-    """/aviso AAAA-MM-DD HH:MM regiones|todas texto-es || text-en."""
+    """/aviso AAAA-MM-DD HH:MM regiones|todas texto-es || text-en: a proposed notice."""
     parsed = _parse_notice(ctx, msg.args)
     if isinstance(parsed, str):
         return [Reply(parsed)]
     when, regions, text_es, text_en = parsed
-    notice_id = await ctx.alerts.schedule_notice(when, regions, text_es, text_en,
-                                               ctx.user.pid)
-    await ctx.record("notice:schedule", f"notice:{notice_id}")
-    where = ctx.t("all subscribers") if regions is None else ", ".join(
-        ctx.regions.name(r, ctx.locale) for r in regions)
+    try:
+        notice_id = await ctx.alerts.schedule_notice(when, regions, text_es, text_en,
+                                                     person(ctx, msg))
+    except PublishError as exc:
+        return _error(ctx, exc)
+    await ctx.record("notice:propose", f"notice:{notice_id}")
+    return await notice_previews(ctx, notice_id, here=msg.address)
+
+
+async def _confirm_notice(ctx: Context, msg: Incoming, number: int, version: str
+                          ) -> list[Reply]:
+    """The second person's confirmation of a notice: scheduled."""
+    try:
+        notice = await ctx.alerts.confirm_notice(number, person(ctx, msg), version)
+    except Stale as exc:
+        await ctx.record("notice:stale", f"notice:{number}")
+        return _error(ctx, exc) + await notice_previews(ctx, number, here=msg.address)
+    except PublishError as exc:
+        await ctx.record("notice:refused", f"notice:{number}")
+        return _error(ctx, exc)
+    await ctx.record("notice:schedule", f"notice:{number}")
+    where = ctx.t("all subscribers") if notice.regions is None else ", ".join(
+        ctx.regions.name(r, ctx.locale) for r in notice.regions)
     return [Reply(ctx.t("Notice #{n} scheduled for {when} to {where}. /avisos lists them; "
-                        "/cancelaraviso {n} cancels it.", n=notice_id,
-                        when=_local(ctx, when), where=where))]
+                        "/cancelaraviso {n} cancels it.", n=number,
+                        when=local_time(ctx, notice.run_at), where=where), replace=True)]
+
+
+@router.command("confirmaraviso", "confirmnotice")
+async def confirm_notice_command(ctx: Context, msg: Incoming) -> list[Reply]:
+    """/confirmaraviso N CÓDIGO: confirms the proposed notice N."""
+    parts = msg.args.replace("#", "").split()
+    ids = _ids(":".join(parts), 2) if len(parts) == 2 else None
+    if ids is None:
+        return [Reply(ctx.t("Write the notice number and the code from the preview, e.g. "
+                            "/confirmaraviso 3 3fa94c01b2."))]
+    return await _confirm_notice(ctx, msg, int(ids[0]), ids[1])
 
 
 def _parse_notice(ctx: Context, args: str
@@ -244,11 +273,6 @@ def _parse_notice(ctx: Context, args: str
     return when, regions, text_es.strip()[:1000], text_en.strip()[:1000]
 
 
-def _local(ctx: Context, ts: float) -> str:
-    return datetime.fromtimestamp(ts, ZoneInfo(ctx.config.bot.timezone)).strftime(
-        "%Y-%m-%d %H:%M")
-
-
 @router.command("avisos", "notices")
 async def list_notices(ctx: Context, msg: Incoming) -> list[Reply]:
     """The scheduled notices."""
@@ -256,19 +280,24 @@ async def list_notices(ctx: Context, msg: Incoming) -> list[Reply]:
     if not notices:
         return [Reply(ctx.t("No notices are scheduled."))]
     lines = [ctx.t("Scheduled notices:")] + [
-        f"#{n.id} · {_local(ctx, n.run_at)} · "
+        f"#{n.id} · {local_time(ctx, n.run_at)} · "
         + (ctx.t("all subscribers") if n.regions is None else ",".join(n.regions))
+        + (" · " + ctx.t("awaiting confirmation") if n.status == "proposed" else "")
         for n in notices]
     return [Reply("\n".join(lines))]
 
 
 @router.command("cancelaraviso", "cancelnotice")
 async def cancel_notice(ctx: Context, msg: Incoming) -> list[Reply]:
-    """Cancels a scheduled notice."""
+    """Cancels a proposed or scheduled notice."""
     number = msg.args.lstrip("#")
-    if not number.isdigit() or len(number) > 12:
+    if not number.isascii() or not number.isdigit() or len(number) > 12:
         return [Reply(ctx.t("Write the notice number, e.g. /cancelaraviso 3."))]
-    done = await ctx.alerts.cancel_notice(int(number))
+    return await _cancel_notice(ctx, int(number))
+
+
+async def _cancel_notice(ctx: Context, number: int) -> list[Reply]:
+    done = await ctx.alerts.cancel_notice(number)
     await ctx.record("notice:cancel", f"notice:{number}")
     return [Reply(ctx.t("Notice #{n} cancelled.", n=number) if done
                   else ctx.t("There is no scheduled notice #{n}.", n=number))]

@@ -124,6 +124,8 @@ async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
                   note: str = "", pressed: bool = False) -> list[Reply]:
     result = await decide(ctx.reports, ctx.user.pid, number, decision, ctx.now, note)
     await ctx.record(f"{decision}:{result.outcome}", f"report:{number}")
+    if result.forged:   # a decision forged in this moderator's name, replaced by theirs
+        await ctx.record("integrity:forged", f"verification:report {number}")
     incident = result.incident
     if result.outcome is Outcome.NOT_FOUND or incident is None:
         return [Reply(ctx.t("There is no report #{id}.", id=number))]

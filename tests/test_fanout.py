@@ -97,11 +97,11 @@ async def test_direct_alert_needs_a_second_publisher(h: Harness) -> None:
     out = await h.app.alerts.create(region="buncombe", kind="raid", note="", actor="p1")
     assert out.status == AlertStatus.AWAITING_CONFIRMATION and out.recipients == 0
     with pytest.raises(publish.PublishError, match="different publisher"):
-        await h.app.alerts.confirm(out.alert_id, "p1")
-    confirmed = await h.app.alerts.confirm(out.alert_id, "p2")
+        await h.app.alerts.confirm(out.alert_id, "p1", out.version)
+    confirmed = await h.app.alerts.confirm(out.alert_id, "p2", out.version)
     assert confirmed.recipients == 1
     with pytest.raises(publish.PublishError, match="not waiting"):
-        await h.app.alerts.confirm(out.alert_id, "p3")
+        await h.app.alerts.confirm(out.alert_id, "p3", out.version)
 
 
 @pytest.mark.parametrize("note", ["call 828-555-0142", "white van ABC-1234", "plate 1234 XYZ",
@@ -128,7 +128,8 @@ async def test_follow_ups_reach_exactly_the_original_recipients(
     await h.app.delivery_dispatcher().drain()
     # Someone who subscribes afterwards did not get the alert, so gets no follow-up either.
     await subscriber(h, "late", ["buncombe"])
-    follow = await h.app.alerts.follow_up(out.alert_id, type_, "ya se fueron", actor=MOD)
+    follow = await h.app.alerts.follow_up(out.alert_id, type_, "ya se fueron", actor=MOD,
+                                          preverified=True)
     assert follow.recipients == 1
     h.clock.advance(2)
     await h.app.delivery_dispatcher().drain()
@@ -141,7 +142,8 @@ async def test_retraction_cancels_what_has_not_gone_out(h: Harness) -> None:
         await subscriber(h, f"p{i}", ["buncombe"])
     out = await h.app.alerts.create(region="buncombe", kind="raid", note="", actor=MOD,
                                     preverified=True)
-    follow = await h.app.alerts.follow_up(out.alert_id, MessageType.RETRACTION, "", MOD)
+    follow = await h.app.alerts.follow_up(out.alert_id, MessageType.RETRACTION, "", MOD,
+                                          preverified=True)
     assert follow.recipients == 0  # nobody had received it yet
     await h.app.delivery_dispatcher().drain()
     assert channel(h).log == []
@@ -272,7 +274,8 @@ async def test_per_chat_spacing(h: Harness) -> None:
                                     actor=MOD, preverified=True)
     dispatcher = h.app.delivery_dispatcher()
     await dispatcher.drain()
-    await h.app.alerts.follow_up(out.alert_id, MessageType.UPDATE, "still there", MOD)
+    await h.app.alerts.follow_up(out.alert_id, MessageType.UPDATE, "still there", MOD,
+                                 preverified=True)
     await dispatcher.drain()
     h.clock.advance(1.0)
     await dispatcher.drain()
@@ -347,9 +350,12 @@ async def test_notices_schedule_list_cancel_and_send(h: Harness) -> None:
     await subscriber(h, "carl", ["madison"], "en")
     now = h.clock.now()
     first = await h.app.alerts.schedule_notice(now + 3600, ["buncombe"],
-                                               "Despensa el sábado", "Pantry on Saturday", MOD)
-    second = await h.app.alerts.schedule_notice(now + 7200, None, "Taller", "Workshop", MOD)
-    third = await h.app.alerts.schedule_notice(now + 7200, None, "No", "No", MOD)
+                                               "Despensa el sábado", "Pantry on Saturday", MOD,
+                                               preverified=True)
+    second = await h.app.alerts.schedule_notice(now + 7200, None, "Taller", "Workshop", MOD,
+                                                preverified=True)
+    third = await h.app.alerts.schedule_notice(now + 7200, None, "No", "No", MOD,
+                                               preverified=True)
     assert [n.id for n in await h.app.alerts.list_notices()] == [first, second, third]
     assert await h.app.alerts.cancel_notice(third)
     assert not await h.app.alerts.cancel_notice(third)
@@ -403,7 +409,8 @@ async def test_all_clear_while_the_original_is_in_flight(h: Harness) -> None:
     # A dispatcher has both deliveries in flight when the moderator sends the all clear.
     claimed = await deliveries.claim(h.app.db, h.clock.now(), 30, 10, ("console",), 8)
     assert len(claimed) == 2
-    follow = await h.app.alerts.follow_up(out.alert_id, MessageType.ALL_CLEAR, "", MOD)
+    follow = await h.app.alerts.follow_up(out.alert_id, MessageType.ALL_CLEAR, "", MOD,
+                                          preverified=True)
     assert follow.recipients == 2
     gone = next(c for c in claimed if c.pid == h.app.pid_for(Address("console", "gone")))
     await deliveries.record(h.app.db, gone.id, DeliveryStatus.FAILED, error="bad request")
@@ -430,7 +437,7 @@ async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
         assert set(jobs) == {"digest", "notices-expiry", "drain-safety-net", "retention-purge",
-                             "audit-head", "held-summary"}
+                             "audit-head", "held-summary", "integrity"}
         digest = jobs["digest"]
         assert digest.misfire_grace_time == 3600 and digest.coalesce
         assert str(digest.trigger.timezone) == "America/New_York"

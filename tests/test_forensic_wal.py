@@ -31,6 +31,7 @@ from bot.channels.identity import person_key
 from bot.messages import Address
 from bot.privacy import Privacy, load_keys
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram, Sent
+from compa_testkit.patience import PATIENCE
 from compa_testkit.telegram_kit import TgPerson
 from tests import forensics
 

@@ -20,6 +20,7 @@ from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.privacy import load_keys
 from compa_testkit.harness import Harness, make_config
+from tests.publish_support import confirm_button
 from tests.report_helpers import followup_button, photo_with_metadata
 
 NAME = "canary-7f3a"
@@ -139,10 +140,12 @@ async def test_no_marker_survives_a_whole_report(tmp_path: Path, caplog: pytest.
             await canary.press("alerts:quiet:22-7")
             await mod1.press("pub:note:1")
             await mod1.say("cerca del puente")
-            await mod1.press("pub:send:1")
+            await mod1.press("pub:send:1")                # mod1 proposes, mod2 confirms
+            await mod2.press(confirm_button(mod2))
             assert await harness.deliver() == 1
             assert "🚨 Redada" in canary.inbox[-1].text
             await mod1.say("/despejado 1")
+            await mod2.press(confirm_button(mod2))
             harness.clock.advance(5)
             await harness.deliver()
             assert "Todo despejado" in canary.inbox[-1].text

@@ -12,6 +12,7 @@ from alerts import subscriptions as subs
 from bot.clock import FakeClock
 from bot.runner import RunOptions, run
 from compa_testkit.harness import Chat, Harness, make_config
+from tests.publish_support import confirm_button, second_confirms
 from tests.report_helpers import file_report, ready
 
 
@@ -44,16 +45,20 @@ async def test_verified_report_preview_publish_and_all_clear(harness: Harness) -
     await mod1.press("pub:note:1")
     await mod1.say("Cerca del puente de Patton Ave")
     assert "Cerca del puente de Patton Ave" in mod1.inbox[-1].text
-    await mod1.press("pub:send:1")
-    assert "Alert #1 published. Recipients: 1." in mod1.last.text
+    await mod1.press("pub:send:1")           # mod1 proposes …
+    assert "A different publisher must confirm exactly this text" in mod1.last.text
+    await second_confirms(mod2)              # … mod2 confirms
+    assert "#1 confirmed and on its way. Recipients: 1." in mod2.last.text
     await harness.deliver()
     alert = bea.inbox[-1].text
     assert alert.startswith("🚨 Retén o punto de control en Condado de Buncombe")
     assert "Cerca del puente de Patton Ave" in alert and "Envíe BAJA" in alert
     assert not any("🚨" in r.text for r in carl.inbox)
-    assert "finished: 1 sent" in mod1.inbox[-1].text
+    assert "Alerta #1 terminada: 1 enviadas" in mod2.inbox[-1].text  # mod2 reads Spanish
     await mod1.say("/despejado 1")
-    assert "All clear for alert #1 on its way. Recipients: 1." in mod1.last.text
+    assert "All clear #2 (for alert #1) preview. It will reach 1 people" in mod1.last.text
+    await second_confirms(mod2)
+    assert "#2 confirmed and on its way. Recipients: 1." in mod2.last.text
     harness.clock.advance(5)
     await harness.deliver()
     assert bea.inbox[-1].text.startswith("✅ Todo despejado: la alerta #1")
@@ -79,7 +84,7 @@ async def test_note_with_a_plate_is_refused_and_kept_editable(harness: Harness) 
     _, mod1, _, _ = await verified_preview(harness)
     await mod1.press("pub:note:1")
     await mod1.say("white van ABC-1234")
-    assert "please remove it" in mod1.last.text
+    assert "Please remove it" in mod1.last.text
     await mod1.say("white van")
     assert "white van" in mod1.inbox[-1].text
 
@@ -90,11 +95,11 @@ async def test_direct_alert_needs_a_second_publisher(harness: Harness) -> None:
     await subscribe(harness, bea, "madison")
     mod1, mod2 = await ready(harness, "mod1", "mod2")
     await mod1.say("/alerta madison redada warehouse on Main")
-    assert "A different publisher must confirm it" in mod1.inbox[-1].text
-    await mod1.press("pub:send:1")
+    assert "A different publisher must confirm exactly this text" in mod1.inbox[-1].text
+    await mod1.press(confirm_button(mod1))
     assert "a different publisher must confirm it" in mod1.last.text
-    await mod2.press("pub:send:1")
-    assert "published. Recipients: 1." in mod2.last.text
+    await second_confirms(mod2)
+    assert "confirmed and on its way. Recipients: 1." in mod2.last.text
     await harness.deliver()
     assert "🚨 Raid (work or home) in Madison County" in bea.inbox[-1].text
     await mod1.say("/alert nowhere raid x")
@@ -133,11 +138,13 @@ async def test_notices_by_command(harness: Harness) -> None:
     bea = harness.person("bea")
     await bea.start_in("es")
     await subscribe(harness, bea, "buncombe")
-    (mod1,) = await ready(harness, "mod1")
+    mod1, mod2 = await ready(harness, "mod1", "mod2")
     await mod1.say("/aviso 2026-11-28 09:00 buncombe Despensa de comida || Food pantry")
-    assert "Notice #1 scheduled for 2026-11-28 09:00 to Buncombe County" in mod1.last.text
+    assert "Notice #1 preview, to go out at 2026-11-28 09:00 to Buncombe County" in mod1.text
     await mod1.say("/avisos")
-    assert "#1 · 2026-11-28 09:00 · buncombe" in mod1.last.text
+    assert "#1 · 2026-11-28 09:00 · buncombe · awaiting confirmation" in mod1.last.text
+    await second_confirms(mod2, "pub:nok:")
+    assert "Notice #1 scheduled for 2026-11-28 09:00 to Buncombe County" in mod2.last.text
     await mod1.say("/aviso 2020-01-01 09:00 todas a || b")
     assert "already passed" in mod1.last.text
     await mod1.say("/aviso mañana todas")
@@ -177,13 +184,16 @@ Frente a la gasolinera
 @mod1 1
 @mod2 1
 @mod1 1
+@mod2 1
 @mod1 /despejado 1
+@mod2 1
 """
 
 
 async def test_console_done_when(tmp_path: Path) -> None:
     """bea (Buncombe) and carl (Madison) subscribe; ana reports; mod1 and mod2 confirm; mod1
-    publishes; bea gets the alert in Spanish, carl nothing; the all clear reaches bea only."""
+    proposes, mod2 confirms; bea gets the alert in Spanish, carl nothing; the all clear
+    (proposed by mod1, confirmed by mod2) reaches bea only."""
     data_dir = tmp_path / "data"
     config = make_config(data_dir, channels={"console": {"moderators": ["mod1", "mod2"]}})
     out = io.StringIO()
@@ -191,7 +201,7 @@ async def test_console_done_when(tmp_path: Path) -> None:
                                         clock=FakeClock())) == 0
     text = out.getvalue()
     assert "Vista previa de la alerta #1." in text
-    assert "Alerta #1 publicada. Destinatarios: 1." in text
+    assert "#1 confirmada y en camino. Destinatarios: 1." in text
     blocks = text.split("\n\n")
     to_bea = [b for b in blocks if b.startswith("[→ bea]")]
     to_carl = [b for b in blocks if b.startswith("[→ carl]")]

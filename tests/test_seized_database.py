@@ -47,6 +47,7 @@ from compa_testkit.harness import Harness, RecordingChannel, make_config
 from compa_testkit.patience import PATIENCE
 from compa_testkit.telegram_kit import TgPerson
 from tests import canary
+from tests.publish_support import confirm_button
 from tests.report_helpers import photo_with_metadata
 from tests.whatsapp_support import APP_SECRET, set_secrets
 
@@ -284,7 +285,8 @@ async def test_a_seized_database_gives_away_nobody(world: World,
     # The alert, with a typed note, fans out to all three channels.
     await mod1.press("pub:note:1")
     await mod1.say(NOTE)
-    await mod1.press("pub:send:1")
+    await mod1.press("pub:send:1")                  # mod1 proposes, mod2 confirms
+    await mod2.press(confirm_button(mod1))
     await harness.deliver()
     await asyncio.wait_for(world.outbox_empty(), 10)   # the runner's dispatcher may hold some
     await world.settle()

@@ -19,7 +19,7 @@ from bot.store.db import Database
 _ALERT_COLUMNS = (
     "id, type, parent_id, report_id, region, kind, critical, note_sealed, status, drill,"
     " observed, created, published, expires, created_by, confirmed_by, progress_to_sealed,"
-    " progress_message, progress_updated, window_start, window_end")
+    " progress_message, progress_updated, window_start, window_end, mac, confirm_mac")
 # An alert may still be published or confirmed in these states.
 UNPUBLISHED = ("draft", "awaiting_confirmation")
 
@@ -49,6 +49,8 @@ class Alert:
     progress_updated: float | None
     window_start: int | None
     window_end: int | None
+    mac: str | None = None              # over what it says and who proposed it
+    confirm_mac: str | None = None      # over `mac` and who confirmed it
 
     def __repr__(self) -> str:
         return f"Alert(#{self.id}, {self.type}, {self.status})"
@@ -65,6 +67,10 @@ class Notice:
     text_es_sealed: bytes = b""
     text_en_sealed: bytes = b""
     alert_id: int | None = None
+    created_by: str | None = None
+    confirmed_by: str | None = None
+    mac: str | None = None
+    confirm_mac: str | None = None
 
 
 def _blob(value: Any) -> bytes | None:
@@ -88,7 +94,8 @@ def _alert(r: aiosqlite.Row) -> Alert:
         confirmed_by=_str(r[15]), progress_to_sealed=_blob(r[16]),
         progress_message=_blob(r[17]),
         progress_updated=None if r[18] is None else float(r[18]),
-        window_start=_int(r[19]), window_end=_int(r[20]))
+        window_start=_int(r[19]), window_end=_int(r[20]), mac=_str(r[21]),
+        confirm_mac=_str(r[22]))
 
 
 def _regions(value: str) -> tuple[str, ...] | None:
@@ -121,11 +128,14 @@ async def set_note_in(conn: aiosqlite.Connection, alert_id: int, sealed: bytes |
     await conn.execute("UPDATE alerts SET note_sealed = ? WHERE id = ?", (sealed, alert_id))
 
 
-async def set_unpublished_note(db: Database, alert_id: int, sealed: bytes | None) -> bool:
-    """The note of an alert that has not gone out yet; False when it has (or is gone)."""
-    return await db.execute(
-        "UPDATE alerts SET note_sealed = ? WHERE id = ? AND type = 'alert' AND status IN (?, ?)",
-        (sealed, alert_id, *UNPUBLISHED)) > 0
+async def set_unpublished_note_in(conn: aiosqlite.Connection, alert_id: int,
+                                  sealed: bytes | None) -> bool:
+    """The note of an alert or follow-up that has not gone out yet; False when it has (or is
+    gone). Its MAC is written next, in the same transaction."""
+    cur = await conn.execute(
+        "UPDATE alerts SET note_sealed = ? WHERE id = ? AND status IN (?, ?)",
+        (sealed, alert_id, *UNPUBLISHED))
+    return cur.rowcount > 0
 
 
 async def get(db: Database, alert_id: int) -> Alert | None:
@@ -139,6 +149,63 @@ async def get_in(conn: aiosqlite.Connection, alert_id: int) -> Alert | None:
                             " AND type = 'alert'", (alert_id,)) as cur:
         row = await cur.fetchone()
     return None if row is None else _alert(row)
+
+
+async def get_any_in(conn: aiosqlite.Connection, alert_id: int) -> Alert | None:
+    """Any alerts row (an alert, a follow-up, a digest, a notice's), inside a transaction."""
+    async with conn.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id = ?",
+                            (alert_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _alert(row)
+
+
+async def set_mac_in(conn: aiosqlite.Connection, alert_id: int, mac: str) -> None:
+    """The MAC over what an alert says and who proposed it (alerts/integrity.py)."""
+    await conn.execute("UPDATE alerts SET mac = ? WHERE id = ?", (mac, alert_id))
+
+
+async def propose_in(conn: aiosqlite.Connection, alert_id: int, proposer: str,
+                     mac: str) -> None:
+    """A draft proposed by a publisher: a second person must now confirm it."""
+    await conn.execute(
+        "UPDATE alerts SET status = 'awaiting_confirmation', created_by = ?, mac = ?"
+        " WHERE id = ?", (proposer, mac, alert_id))
+
+
+async def set_progress_to_in(conn: aiosqlite.Connection, alert_id: int,
+                             sealed: bytes | None) -> None:
+    """Where the publisher's progress message goes (the proposer's chat, sealed)."""
+    await conn.execute("UPDATE alerts SET progress_to_sealed = ? WHERE id = ?",
+                       (sealed, alert_id))
+
+
+async def followup_reach(db: Database, alert_id: int, include_pending: bool
+                         ) -> dict[str, int]:
+    """Per channel, how many people a follow-up of alert N would reach: those it went out
+    to (and, for an update, those still waiting for it)."""
+    statuses = ("sent", "pending", "claimed", "retry") if include_pending else ("sent",)
+    marks = ",".join("?" for _ in statuses)
+    rows = await db.fetchall(
+        f"SELECT channel, COUNT(*) FROM deliveries WHERE alert_id = ? AND status IN ({marks})"
+        " GROUP BY channel ORDER BY channel", (alert_id, *statuses))
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def notice_reach(db: Database, regions: tuple[str, ...] | None) -> dict[str, int]:
+    """Per channel, how many subscribers a notice for `regions` (None: all) would reach."""
+    where, params = "1 = 1", tuple[str, ...]()
+    if regions is not None:
+        marks = ",".join("?" for _ in regions)
+        where = f"p.pid IN (SELECT pid FROM subscription_regions WHERE region IN ({marks}))"
+        params = regions
+    rows = await db.fetchall(
+        "SELECT u.channel, COUNT(*) FROM subscribers p JOIN users u ON u.pid = p.pid"
+        f" WHERE {where} GROUP BY u.channel ORDER BY u.channel", params)
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+async def set_confirm_mac_in(conn: aiosqlite.Connection, alert_id: int, mac: str) -> None:
+    await conn.execute("UPDATE alerts SET confirm_mac = ? WHERE id = ?", (mac, alert_id))
 
 
 async def get_many(db: Database, ids: list[int]) -> dict[int, Alert]:
@@ -167,8 +234,8 @@ async def set_status_in(conn: aiosqlite.Connection, alert_id: int, status: str) 
 
 async def cancel_unpublished(db: Database, alert_id: int) -> bool:
     return await db.execute(
-        "UPDATE alerts SET status = 'cancelled' WHERE id = ? AND type = 'alert'"
-        " AND status IN (?, ?)", (alert_id, *UNPUBLISHED)) > 0
+        "UPDATE alerts SET status = 'cancelled' WHERE id = ? AND status IN (?, ?)",
+        (alert_id, *UNPUBLISHED)) > 0
 
 
 async def expire_in(conn: aiosqlite.Connection, now: int) -> int:
@@ -219,30 +286,76 @@ async def purge_in(conn: aiosqlite.Connection, before: int) -> int:
 
 # -- notices -------------------------------------------------------------------------------
 
+_NOTICE_COLUMNS = ("id, run_at, regions, status, text_es_sealed, text_en_sealed, alert_id,"
+                   " created_by, confirmed_by, mac, confirm_mac")
+
+
+def _notice(r: aiosqlite.Row) -> Notice:
+    return Notice(int(r[0]), int(r[1]), _regions(str(r[2])), str(r[3]), bytes(r[4]),
+                  bytes(r[5]), _int(r[6]), _str(r[7]), _str(r[8]), _str(r[9]), _str(r[10]))
+
+
+def regions_field(regions: tuple[str, ...] | list[str] | None) -> str:
+    """How a notice's regions are stored (and MAC'd): sorted, comma-separated, or "*"."""
+    return "*" if regions is None else ",".join(sorted(regions))
+
+
 async def insert_notice(conn: aiosqlite.Connection, run_at: float,
                         regions: list[str] | None, actor: str) -> int:
-    """A scheduled notice with empty texts (sealed with its id next); returns the id."""
+    """A proposed notice with empty texts (sealed with its id next, then its MAC); a second
+    person confirms it before it is scheduled. Returns the id."""
     cur = await conn.execute(
-        "INSERT INTO notices (run_at, regions, text_es_sealed, text_en_sealed, created_by)"
-        " VALUES (?, ?, x'', x'', ?)",
-        (int(run_at), "*" if regions is None else ",".join(sorted(regions)), actor))
+        "INSERT INTO notices (run_at, regions, text_es_sealed, text_en_sealed, created_by,"
+        " status) VALUES (?, ?, x'', x'', ?, 'proposed')",
+        (int(run_at), regions_field(regions), actor))
     assert cur.lastrowid is not None
     return cur.lastrowid
 
 
 async def set_notice_texts(conn: aiosqlite.Connection, notice_id: int, es: bytes,
-                           en: bytes) -> None:
-    await conn.execute("UPDATE notices SET text_es_sealed = ?, text_en_sealed = ? WHERE id = ?",
-                       (es, en, notice_id))
+                           en: bytes, mac: str) -> None:
+    await conn.execute("UPDATE notices SET text_es_sealed = ?, text_en_sealed = ?, mac = ?"
+                       " WHERE id = ?", (es, en, mac, notice_id))
 
 
-async def scheduled_notices(db: Database, until: float | None = None) -> list[Notice]:
+async def notice_in(conn: aiosqlite.Connection, notice_id: int) -> Notice | None:
+    """One notice with its texts, inside a transaction."""
+    async with conn.execute(f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE id = ?",
+                            (notice_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _notice(row)
+
+
+async def get_notice(db: Database, notice_id: int) -> Notice | None:
+    row = await db.fetchone(f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE id = ?",
+                            (notice_id,))
+    return None if row is None else _notice(row)
+
+
+async def confirm_notice_in(conn: aiosqlite.Connection, notice_id: int, actor: str,
+                            confirm_mac: str) -> bool:
+    """A proposed notice confirmed by a second person: scheduled."""
+    cur = await conn.execute(
+        "UPDATE notices SET status = 'scheduled', confirmed_by = ?, confirm_mac = ?"
+        " WHERE id = ? AND status = 'proposed'", (actor, confirm_mac, notice_id))
+    return cur.rowcount > 0
+
+
+async def reject_notice_in(conn: aiosqlite.Connection, notice_id: int) -> None:
+    """A notice that failed its MAC: never sent."""
+    await conn.execute("UPDATE notices SET status = 'rejected' WHERE id = ?", (notice_id,))
+
+
+async def scheduled_notices(db: Database, until: float | None = None,
+                            statuses: tuple[str, ...] = ("scheduled",)) -> list[Notice]:
     """Notices still to go out (those due by `until`, when given), soonest first."""
+    marks = ",".join("?" for _ in statuses)
     rows = await db.fetchall(
-        "SELECT id, run_at, regions, status FROM notices WHERE status = 'scheduled'"
+        f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE status IN ({marks})"
         " AND (? IS NULL OR run_at <= ?) ORDER BY run_at, id",
-        (None if until is None else int(until), None if until is None else int(until)))
-    return [Notice(int(r[0]), int(r[1]), _regions(str(r[2])), str(r[3])) for r in rows]
+        (*statuses, None if until is None else int(until),
+         None if until is None else int(until)))
+    return [_notice(r) for r in rows]
 
 
 async def notice_status_in(conn: aiosqlite.Connection, notice_id: int) -> str | None:
@@ -258,19 +371,15 @@ async def mark_notice_sent(conn: aiosqlite.Connection, notice_id: int, alert_id:
 
 async def cancel_notice(db: Database, notice_id: int) -> bool:
     return await db.execute(
-        "UPDATE notices SET status = 'cancelled' WHERE id = ? AND status = 'scheduled'",
-        (notice_id,)) > 0
+        "UPDATE notices SET status = 'cancelled', confirm_mac = NULL WHERE id = ?"
+        " AND status IN ('scheduled', 'proposed')", (notice_id,)) > 0
 
 
 async def notice_of(db: Database, alert_id: int) -> Notice | None:
     """The notice an alert row carries out (with its sealed texts)."""
-    row = await db.fetchone(
-        "SELECT id, run_at, regions, status, text_es_sealed, text_en_sealed, alert_id"
-        " FROM notices WHERE alert_id = ?", (alert_id,))
-    if row is None:
-        return None
-    return Notice(int(row[0]), int(row[1]), _regions(str(row[2])), str(row[3]),
-                  bytes(row[4]), bytes(row[5]), int(row[6]))
+    row = await db.fetchone(f"SELECT {_NOTICE_COLUMNS} FROM notices WHERE alert_id = ?",
+                            (alert_id,))
+    return None if row is None else _notice(row)
 
 
 # -- schedule runs -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.migrations import DatabaseTooNew, migrate
+from bot.store.migrations import DatabaseTooNew, Migration, migrate
 
 __all__ = ["PRIVATE_FILE_MODE", "Database", "DatabaseTooNew", "private_file"]
 
@@ -52,6 +52,7 @@ class Database:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self.applied: list[Migration] = []     # the migrations this open applied
 
     @classmethod
     async def open(cls, path: Path, *, run_migrations: bool = True) -> Database:
@@ -69,7 +70,7 @@ class Database:
             for pragma in _PRAGMAS:
                 await db._writer.execute(pragma)
             if run_migrations:
-                await migrate(db._writer)
+                db.applied = await migrate(db._writer)
             db._reader = await aiosqlite.connect(path, isolation_level=None, iter_chunk_size=2000)
             db._reader.row_factory = sqlite3.Row
             for pragma in _PRAGMAS[2:]:

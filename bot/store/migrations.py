@@ -223,6 +223,28 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "two people for every broadcast, rows that cannot be forged without the keys: MACs on"
+        " alerts, notices and verifications; notices are proposed, then confirmed",
+        (
+            # `mac` covers what a row says (and who proposed it), `confirm_mac` the second
+            # person's confirmation of exactly that; both keyed from the keys file
+            # (alerts/integrity.py). Rows from before this migration have neither: they are
+            # legacy, MAC'd by the service at the start-up that applies this migration.
+            "ALTER TABLE alerts ADD COLUMN mac TEXT",
+            "ALTER TABLE alerts ADD COLUMN confirm_mac TEXT",
+            "ALTER TABLE notices ADD COLUMN confirmed_by TEXT",
+            "ALTER TABLE notices ADD COLUMN mac TEXT",
+            "ALTER TABLE notices ADD COLUMN confirm_mac TEXT",
+            "ALTER TABLE verifications ADD COLUMN mac TEXT",
+        ),
+    )
+)
+# The start-up that applies it MACs the rows written before (alerts/integrity.adopt_legacy).
+ROW_MACS = MIGRATIONS[-1]
+
 LATEST = MIGRATIONS[-1].version
 
 
