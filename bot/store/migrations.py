@@ -208,6 +208,22 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        4,
+        "where each moderator's card of a report was sent (keyed chat, sealed message id), "
+        "so a decision edits it in place; gone with the report",
+        (
+            """CREATE TABLE card_messages (
+                report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+                chat_key TEXT NOT NULL,
+                message_sealed BLOB NOT NULL,
+                PRIMARY KEY (report_id, chat_key)
+            ) WITHOUT ROWID""",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 
