@@ -19,6 +19,7 @@ from bot.context import Context
 from bot.i18n import N_, fold
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Access, Result, Router
+from handlers.cards import channel_counts
 
 PUBLISHERS = Access(Role.PUBLISHER, N_("Sorry, only the volunteers who publish alerts can do "
                                        "that. Here is the menu."))
@@ -57,7 +58,7 @@ async def preview_text(ctx: Context, alert_id: int) -> str | None:
         return None
     note = ctx.alerts.note(alert)
     counts = await ctx.alerts.reach(alert.region or "")
-    reach = ", ".join(f"{ch}: {n}" for ch, n in counts.items()) or "0"
+    reach = channel_counts(ctx, counts)
     observed = float(alert.observed or alert.created)
     parts = [ctx.t("Alert #{n} preview. It will reach {reach} (right away).", n=alert_id,
                    reach=reach)]

@@ -160,3 +160,15 @@ async def room_notices(ctx: Context, message: str, **kwargs: object) -> list[Rep
         t = ctx.i18n.translator(await recipient_locale(ctx, address))
         replies.append(Reply(t(message, **kwargs), to=address, staff=True))
     return replies
+
+
+# Channel names as people say them (brand names are not translated; the console is).
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": N_("console")}
+
+
+def channel_counts(ctx: Context, counts: dict[str, int]) -> str:
+    """"Telegram: 12, WhatsApp: 3": one counter per enabled channel, none for the others."""
+    enabled = [name for name in CHANNEL_NAMES
+               if getattr(getattr(ctx.config.channels, name, None), "enabled", False)]
+    return ", ".join(f"{ctx.t(CHANNEL_NAMES[name])}: {counts.get(name, 0)}"
+                     for name in enabled) or "0"
