@@ -282,7 +282,7 @@ class WhatsAppChannel:
     async def _send_template(self, identity: WaIdentity, reply: Reply, locale: str | None,
                              pid: str) -> SendResult:
         spec = self.template_for(locale, staff=reply.staff)
-        if spec is None:
+        if spec is None or reply.photo is not None:   # a picture cannot travel in a template
             return SendResult.window_closed()
         payload = render.template(spec, reply, self.app.config.resources)
         posted = await self._post(identity, payload)
