@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.moderators import room
 from bot.app import DB_FILE, App
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import FakeClock
@@ -326,6 +327,11 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert finer
     report_moments = set(report_times) | {r[0] for r in flood}
     assert not set(finer) & report_moments
+    # Where each moderator's card went: the chat's pseudonym and a sealed message id only.
+    columns = [r[1] for r in await db.fetchall("PRAGMA table_info(card_messages)")]
+    assert columns == ["report_id", "chat_key", "message_sealed"]
+    card_chats = {r[0] for r in await db.fetchall("SELECT chat_key FROM card_messages")}
+    assert card_chats and card_chats <= {app.pid_for(a) for a in room(app.config)}
     # The follow-up handle went with the outcome.
     assert await db.fetchall("SELECT id FROM followups") == []
     # What a report keeps, read with the keys: the scrubbed details and a clean photo.

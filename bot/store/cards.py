@@ -21,3 +21,8 @@ async def remember(db: Database, report_id: int, chat_key: str, sealed: bytes) -
         " ON CONFLICT (report_id, chat_key)"
         " DO UPDATE SET message_sealed = excluded.message_sealed",
         (report_id, chat_key, sealed, report_id))
+
+
+async def forget(db: Database, chat_key: str) -> None:
+    """A person asked to be forgotten: their chat's cards are no longer tracked."""
+    await db.execute("DELETE FROM card_messages WHERE chat_key = ?", (chat_key,))
