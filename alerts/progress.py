@@ -77,7 +77,7 @@ class ProgressMessages:
         context = f"progress-message:{alert_id}"
         previous = None if alert.progress_message is None \
             else deps.privacy.unseal_text(alert.progress_message, context)
-        provider_id = await self._show(address, text, previous)
+        provider_id = await self._show(address, text, previous, done)
         await store.set_progress(
             deps.db, alert_id,
             deps.privacy.seal_text(provider_id, context) if provider_id else None, now, done)
@@ -99,11 +99,14 @@ class ProgressMessages:
         lines += [t(line, count=fmt[key]) for key, line in extra.items() if numbers[key]]
         return "\n".join(lines)
 
-    async def _show(self, address: Address, text: str, previous: str | None) -> str | None:
+    async def _show(self, address: Address, text: str, previous: str | None,
+                    done: bool) -> str | None:
         if previous:
             edited = await self.outlet.edit(address, previous, Reply(text, staff=True))
             if edited is not None and edited.ok:
                 return previous
+            if edited is None and not done:
+                return previous   # a channel that cannot edit gets the first and the final
         result = await self.outlet.send(address, Reply(text, staff=True))
         return result.provider_id if result.ok else previous
 
