@@ -79,6 +79,14 @@ async def test_photo_card_window_skip_and_status_lines(tmp_path: Path,
         texts = [s.text for s in uno.inbox if s.type == "text"]
         assert "🚨 Reporte n.º 1: ✅ Verificado por 2 voluntarios." in texts
         assert len(cards(uno.inbox)) == 1
+        # The old card's buttons are still on Uno's screen: one answers with the state now.
+        (answer,) = await uno.presses("mod:false:1")
+        assert answer.text == "El reporte n.º 1 ya se decidió: verificado."
+        report = await env.app.reports.report(1)
+        assert report is not None and str(report.status) == "verified"
+        # /reporte 1 shows the card and the photo again.
+        card_again, image_again = await uno.says("/reporte 1")
+        assert "Reporte n.º 1" in card_again.text and image_again.type == "image"
         assert templates(env.fake.sent) == []
         assert env.fake.rejected == []
 
