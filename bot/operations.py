@@ -43,6 +43,11 @@ def version() -> str:
         return "unknown"
 
 
+def label(name: str) -> str:
+    """A moderator's config label to show: digit runs masked (a migrated label is a number)."""
+    return _LONG_DIGITS.sub(lambda m: "…" + m.group()[-2:], name)
+
+
 @dataclass(frozen=True)
 class StatusFacts:
     version: str
@@ -70,7 +75,7 @@ async def moderators_out_of_window(app: App, now: float) -> tuple[list[str], int
     for person in people:
         last = await ops.last_inbound(app.db, app.pid_for(Address("whatsapp", person.whatsapp)))
         if last is None or last + WINDOW_SECONDS <= now:
-            out.append(_LONG_DIGITS.sub(lambda m: "…" + m.group()[-2:], person.name))
+            out.append(label(person.name))
     return out, len(people)
 
 
