@@ -78,6 +78,10 @@ async def test_photo_with_the_card_then_edits_in_place(tmp_path: Path,
             assert "Verificado por 2 voluntarios" in card["text"]
             assert "reply_markup" not in card
             assert len(cards(mod.sent)) == 1 + (mod is mod2)   # never a second card
+        # The preview counts people per enabled channel, named as people say it.
+        preview = next(s for s in mod1.sent if s.text.startswith("Vista previa de la alerta"))
+        assert "Llegará a Telegram: 0 (en el momento)." in preview.text
+        assert "telegram:" not in preview.text and "WhatsApp" not in preview.text
         # The /reporte view's old button answers with the state now, and acts no more.
         answer = await mod2.press("mod:false:1")
         assert (answer[0].method, answer[0].message_id) == ("editMessageText",
