@@ -120,6 +120,10 @@ class DeliveryDispatcher:
                 sent = 0
             if sent:
                 continue
+            try:
+                await self.progress.resume()
+            except Exception:
+                log.exception("progress resume failed; retrying on the next round")
             self._wake.clear()
             due = await deliveries.next_due(self.db, self._channels())
             timeout = 30.0 if due is None else max(0.05, due - self.clock.now())

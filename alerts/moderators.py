@@ -139,6 +139,6 @@ async def tell_room(app: Room, message: str, **kwargs: object) -> int:
         locale = None if group and str(group) == address.chat_id else \
             await user_store.locale_of(app.db, app.pid_for(address))
         t = app.i18n.translator(locale or app.config.bot.default_locale)
-        result = await app.send(address, Reply(t(message, **kwargs)))
+        result = await app.send(address, Reply(t(message, **kwargs), staff=True))
         sent += result.ok
     return sent

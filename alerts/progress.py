@@ -10,6 +10,7 @@ from babel.numbers import format_decimal
 
 from alerts.deps import AlertDeps, Outlet
 from alerts.status import OPEN_DELIVERY
+from bot.i18n import N_
 from bot.messages import Address, Reply
 from bot.store import alerts as store
 from bot.store import deliveries
@@ -19,12 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def summary(counts: dict[str, int]) -> dict[str, int]:
-    skipped = counts.get("skipped_window", 0) + counts.get("skipped_expired", 0)
     return {
         "total": sum(counts.values()),
         "sent": counts.get("sent", 0),
         "failed": counts.get("failed", 0),
-        "skipped": skipped,
+        "window": counts.get("skipped_window", 0),
+        "expired": counts.get("skipped_expired", 0),
         "unsubscribed": counts.get("unsubscribed", 0),
         "cancelled": counts.get("cancelled", 0),
         "open": sum(counts.get(str(s), 0) for s in OPEN_DELIVERY),
@@ -51,6 +52,13 @@ class ProgressMessages:
                 await store.set_progress(self.deps.db, alert_id, None, self.deps.clock.now(),
                                          done=True)
 
+    async def resume(self) -> None:
+        """Every alert with nothing left to send whose publisher has not been shown the final
+        count (the process stopped or died between the last send and it): shown now."""
+        for alert_id in await store.progress_unfinished(self.deps.db):
+            if summary(await deliveries.counts(self.deps.db, alert_id))["open"] == 0:
+                await self.update([alert_id])
+
     async def _update(self, alert_id: int, force: bool) -> None:
         deps = self.deps
         now = deps.clock.now()
@@ -69,7 +77,7 @@ class ProgressMessages:
         context = f"progress-message:{alert_id}"
         previous = None if alert.progress_message is None \
             else deps.privacy.unseal_text(alert.progress_message, context)
-        provider_id = await self._show(address, text, previous)
+        provider_id = await self._show(address, text, previous, done)
         await store.set_progress(
             deps.db, alert_id,
             deps.privacy.seal_text(provider_id, context) if provider_id else None, now, done)
@@ -79,20 +87,27 @@ class ProgressMessages:
         locale = await self._locale(pid)
         t = self.deps.i18n.translator(locale)
         fmt = {k: format_decimal(v, locale=locale) for k, v in numbers.items()}
-        if done:
-            return t("Alert #{n} finished: {sent} sent, {failed} failed, {skipped} skipped "
-                     "(WhatsApp window or expired), {unsubscribed} unsubscribed.",
-                     n=alert_id, **{k: fmt[k] for k in ("sent", "failed", "skipped",
-                                                        "unsubscribed")})
-        return t("Alert #{n}: sent {sent} / {total}", n=alert_id, sent=fmt["sent"],
-                 total=fmt["total"])
+        if not done:
+            return t("Alert #{n}: sent {sent} / {total}", n=alert_id, sent=fmt["sent"],
+                     total=fmt["total"])
+        lines = [t("Alert #{n} finished: {sent} sent, {failed} failed.", n=alert_id,
+                   sent=fmt["sent"], failed=fmt["failed"])]
+        # Only the counters that happened: a Telegram-only network never has a window.
+        extra = {"window": N_("Not sent, outside WhatsApp's 24-hour window: {count}"),
+                 "expired": N_("Not sent, the alert had expired: {count}"),
+                 "unsubscribed": N_("Had unsubscribed or blocked the bot: {count}")}
+        lines += [t(line, count=fmt[key]) for key, line in extra.items() if numbers[key]]
+        return "\n".join(lines)
 
-    async def _show(self, address: Address, text: str, previous: str | None) -> str | None:
+    async def _show(self, address: Address, text: str, previous: str | None,
+                    done: bool) -> str | None:
         if previous:
-            edited = await self.outlet.edit(address, previous, Reply(text))
+            edited = await self.outlet.edit(address, previous, Reply(text, staff=True))
             if edited is not None and edited.ok:
                 return previous
-        result = await self.outlet.send(address, Reply(text))
+            if edited is None and not done:
+                return previous   # a channel that cannot edit gets the first and the final
+        result = await self.outlet.send(address, Reply(text, staff=True))
         return result.provider_id if result.ok else previous
 
     async def _locale(self, pid: str | None) -> str:

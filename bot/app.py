@@ -20,7 +20,7 @@ from alerts.reports import ReportService
 from alerts.retention import purge
 from alerts.schedule import Job
 from alerts.service import AlertService
-from bot import privacy
+from bot import privacy, staff_sends
 from bot.channels.base import CanEdit, Channel, FetchesMedia
 from bot.channels.identity import person_key
 from bot.clock import Clock, SystemClock
@@ -246,18 +246,29 @@ class App:
 
     async def respond(self, msg: Incoming, replies: list[Reply]) -> None:
         """Sends the replies: to the sender through its channel, the rest where they go."""
+        replies = [await staff_sends.settle_own(self, r, msg) for r in replies]
         own = [r for r in replies if r.to is None or r.to == msg.address]
         if own:
             await self.channels[msg.address.channel].respond(msg, own)
         for reply in replies:
-            if reply.to is not None and reply.to != msg.address:
-                await self.send(reply.to, reply)
+            to = reply.to
+            if to is not None and to != msg.address:
+                # What a handler sends to the moderators' room is moderator traffic (cards,
+                # previews, notices): never under the alerts' WhatsApp template.
+                if staff_sends.is_room(self, to):
+                    reply = staff_sends.as_staff(reply)
+                await self.send(to, reply)
 
     async def send(self, address: Address, reply: Reply) -> SendResult:
         channel = self.channels.get(address.channel)
         if channel is None:
             return SendResult.failed("channel not running", permanent=True)
-        return await channel.send(address, reply)
+        if reply.card is not None:
+            result = await staff_sends.send_card(self, channel, address, reply)
+        else:
+            result = await channel.send(address, reply)
+        await staff_sends.record_skip(self, address, reply, result)
+        return result
 
     async def edit(self, address: Address, message_id: str, reply: Reply
                    ) -> SendResult | None:

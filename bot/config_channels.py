@@ -57,6 +57,9 @@ class WhatsAppConfig:
     moderators: tuple[str, ...] = ()
     # Locale ("es", "en") → template; a locale without one falls back to the default locale's.
     templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
+    # The same for moderator traffic (cards, previews, notices): a template of its own, never
+    # the alerts' one; without it a moderator outside the window is skipped (and audited).
+    moderator_templates: dict[str, WhatsAppTemplate] = field(default_factory=dict)
     business_account_id: str = ""   # only for `compa doctor`'s template check
 
 
@@ -71,8 +74,10 @@ class ChannelsConfig:
 def check_whatsapp(cfg: Config, problems: list[str]) -> None:
     """WhatsApp needs its ids and secrets: without the app secret webhooks cannot be trusted."""
     wa = cfg.channels.whatsapp
-    for locale, template in wa.templates.items():
-        where = f"channels.whatsapp.templates.{locale}"
+    named = [("templates", wa.templates), ("moderator_templates", wa.moderator_templates)]
+    for key, locale, template in ((k, loc, tpl) for k, table in named
+                                  for loc, tpl in table.items()):
+        where = f"channels.whatsapp.{key}.{locale}"
         if locale not in ("es", "en"):
             problems.append(f"{where}: the locale must be 'es' or 'en'")
         if not template.name or not template.language:

@@ -170,13 +170,21 @@ async def _moderators_window(cfg: Config, keys: Keys, db: Database, found: Findi
     if not wa.enabled:
         return
     privacy = Privacy(keys)
-    for i, number in enumerate(wa.moderators):
+    from bot.operations import label
+
+    # The people ([[moderators]], or the old per-channel list migrated to them).
+    for i, person in enumerate(cfg.moderators):
+        number = person.whatsapp
+        if not number:
+            continue
         pid = privacy.pseudonym("whatsapp", person_key(Address("whatsapp", number)))
         last = await ops.last_inbound(db, pid)
         if last is None or last + WINDOW_SECONDS <= now:
-            found.problem(f"whatsapp: moderator channels.whatsapp.moderators[{i}] (…"
-                          f"{number[-2:]}) has not written in 24 hours: WhatsApp delivers only "
-                          "templates to them (ask them to send the bot any message)")
+            gets = "only the moderators' template" if wa.moderator_templates else \
+                "no cards (no moderators' template is set)"
+            found.problem(f"whatsapp: moderator {label(person.name)!r}, moderators[{i}] (…"
+                          f"{number[-2:]}) has not written in 24 hours: on WhatsApp they get "
+                          f"{gets} (ask them to send the bot any message)")
 
 
 async def _platforms(cfg: Config, found: Findings, now: float) -> None:

@@ -122,12 +122,23 @@ class Reply:
 
     `replace=True` hints that this message replaces the menu the person pressed (Telegram edits
     it in place); channels that cannot edit send a new message.
+
+    Moderator traffic is `staff`: on WhatsApp outside the 24-hour window it may only go out
+    under the moderators' template, never the alerts' one. `card` is the report whose card
+    this is: the App remembers where each chat's card went; with `update` set, a later card
+    edits that message where the channel can, and elsewhere the short `update` line is sent
+    instead of a second card. `photo` (bytes, already stripped) goes out as a picture with
+    `text` as its caption.
     """
 
     text: str
     menu: Menu | None = None
     to: Address | None = None
     replace: bool = False
+    staff: bool = False
+    card: int | None = None
+    update: str | None = None
+    photo: bytes | None = field(default=None, repr=False)
 
 
 class SendOutcome(StrEnum):

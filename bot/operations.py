@@ -1,10 +1,12 @@
 """Facts an operator needs while the bot runs (for /estado and /metrics): version, uptime,
 outbox depth, the last backup, the webhook's health, moderators outside WhatsApp's window.
-Counts and times only; never anything about one person."""
+Counts and times, and the config's own labels of the moderators outside the window (digit runs
+masked, as a migrated label is a phone number); nothing from the database about anyone."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 STARTED = time.time()
 WINDOW_SECONDS = 24 * 3600
+_LONG_DIGITS = re.compile(r"\d{5,}")
 
 
 def wrong_user(data_dir: Path) -> str | None:
@@ -40,6 +43,11 @@ def version() -> str:
         return "unknown"
 
 
+def label(name: str) -> str:
+    """A moderator's config label to show: digit runs masked (a migrated label is a number)."""
+    return _LONG_DIGITS.sub(lambda m: "…" + m.group()[-2:], name)
+
+
 @dataclass(frozen=True)
 class StatusFacts:
     version: str
@@ -50,22 +58,25 @@ class StatusFacts:
     webhook_pending: int
     moderators_out_of_window: int
     whatsapp_moderators: int
+    moderators_out_names: tuple[str, ...] = ()   # config labels, shown to admins only
+    moderator_template: bool = False             # channels.whatsapp.moderator_templates set
 
 
-async def moderators_out_of_window(app: App, now: float) -> tuple[int, int]:
-    """(WhatsApp moderators who have not written in 24 hours, all WhatsApp moderators)."""
+async def moderators_out_of_window(app: App, now: float) -> tuple[list[str], int]:
+    """(the names, from the config, of the WhatsApp moderators who have not written in 24
+    hours, how many moderators use WhatsApp)."""
     from bot.messages import Address
     from bot.store import ops
 
-    numbers = app.config.channels.whatsapp.moderators
     if not app.config.channels.whatsapp.enabled:
-        return 0, 0
-    out = 0
-    for number in numbers:
-        last = await ops.last_inbound(app.db, app.pid_for(Address("whatsapp", number)))
+        return [], 0
+    people = [p for p in app.config.moderators if p.whatsapp]
+    out = []
+    for person in people:
+        last = await ops.last_inbound(app.db, app.pid_for(Address("whatsapp", person.whatsapp)))
         if last is None or last + WINDOW_SECONDS <= now:
-            out += 1
-    return out, len(numbers)
+            out.append(label(person.name))
+    return out, len(people)
 
 
 async def webhook_health(app: App, now: float) -> tuple[str, int]:
@@ -95,5 +106,6 @@ async def status_facts(app: App) -> StatusFacts:
     return StatusFacts(version=version(), uptime_seconds=max(0.0, time.time() - STARTED),
                        outbox_depth=await ops.outbox_depth(app.db),
                        last_backup=await last_run(app.db), webhook=webhook,
-                       webhook_pending=pending, moderators_out_of_window=out,
-                       whatsapp_moderators=total)
+                       webhook_pending=pending, moderators_out_of_window=len(out),
+                       whatsapp_moderators=total, moderators_out_names=tuple(out),
+                       moderator_template=bool(app.config.channels.whatsapp.moderator_templates))

@@ -24,6 +24,7 @@ from bot.messages import Address, Incoming
 from bot.privacy import Privacy
 from bot.search import TopicIndex
 from bot.store import Database
+from bot.store import cards as card_store
 from bot.store import users as user_store
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Users:
     async def forget(self, pid: str) -> None:
         """Deletes the person's row (and by cascade their conversation state)."""
         await user_store.delete(self._db, pid)
+        await card_store.forget(self._db, pid)     # a moderator's cards: where they went
         # Old copies of their rows must not wait in the WAL for the next automatic checkpoint.
         await self._db.checkpoint()
 

@@ -32,12 +32,14 @@ WEBHOOK_URL = "https://compa.example.org/telegram/hook"
 
 @contextlib.asynccontextmanager
 async def running(tmp_path: Path, fake: FakeTelegram, *, polling: bool | None = None,
+                  sections: dict[str, Any] | None = None,
                   **telegram: Any) -> AsyncIterator[Runner]:
-    """`compa run` with only Telegram enabled, pointed at the fake; stopped on exit."""
+    """`compa run` with only Telegram enabled, pointed at the fake; stopped on exit.
+    `sections` adds config sections (`moderators=[…]`, `reports={…}`)."""
     settings = {"enabled": True, "api_base_url": fake.url, **telegram}
     config = make_config(tmp_path / "data", channels={"console": {"enabled": False},
                                                       "telegram": settings},
-                         web={"port": 0})
+                         web={"port": 0}, **(sections or {}))
     app = await App.create(config, clock=FakeClock())
     runner = Runner(app, RunOptions(console=False, polling=polling))
     try:

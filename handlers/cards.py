@@ -117,8 +117,14 @@ async def recipient_locale(ctx: Context, address: Address) -> str:
 
 
 async def card_replies(ctx: Context, incident: Incident, pressed: Address | None = None,
-                       headline: str | None = None) -> list[Reply]:
-    """The card for every moderator; the chat where a button was `pressed` gets it in place."""
+                       headline: str | None = None, *, fresh: bool = False,
+                       photo_of: int | None = None) -> list[Reply]:
+    """The card for every moderator; the chat where a button was `pressed` gets it in place.
+
+    A `fresh` card (a new report) is a new message, preceded by the photo of report
+    `photo_of` when it has one; otherwise each chat's card is edited in place, or gets one
+    short status line where the channel cannot edit (bot/staff_sends.py)."""
+    photo = await ctx.reports.photo(photo_of) if fresh and photo_of is not None else None
     replies = []
     for address in moderators.room(ctx.config):
         locale = await recipient_locale(ctx, address)
@@ -126,9 +132,25 @@ async def card_replies(ctx: Context, incident: Incident, pressed: Address | None
         text = card_text(ctx, locale, incident)
         if headline:
             text = t(headline) + "\n\n" + text
+        if photo:
+            replies.append(photo_reply(t, photo_of or incident.id, photo, to=address))
         replies.append(Reply(text, card_menu(t, incident), to=address,
-                             replace=address == pressed))
+                             replace=address == pressed, staff=True, card=incident.id,
+                             update=None if fresh else update_line(ctx, t, incident)))
     return replies
+
+
+def update_line(ctx: Context, t: Translate, incident: Incident) -> str:
+    """The one line a chat that cannot edit its card gets when the report changes."""
+    return t("🚨 Report #{id}: {status}", id=incident.id,
+             status=_status_line(ctx, t, incident))
+
+
+def photo_reply(t: Translate, report_id: int, photo: bytes, to: Address | None = None
+                ) -> Reply:
+    """A report's stripped photo, with a caption saying which report it belongs to."""
+    return Reply(t("📷 Photo of report #{id} (its metadata was removed).", id=report_id),
+                 to=to, staff=True, photo=photo)
 
 
 async def room_notices(ctx: Context, message: str, **kwargs: object) -> list[Reply]:
@@ -136,5 +158,17 @@ async def room_notices(ctx: Context, message: str, **kwargs: object) -> list[Rep
     replies = []
     for address in moderators.room(ctx.config):
         t = ctx.i18n.translator(await recipient_locale(ctx, address))
-        replies.append(Reply(t(message, **kwargs), to=address))
+        replies.append(Reply(t(message, **kwargs), to=address, staff=True))
     return replies
+
+
+# Channel names as people say them (brand names are not translated; the console is).
+CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": N_("console")}
+
+
+def channel_counts(ctx: Context, counts: dict[str, int]) -> str:
+    """"Telegram: 12, WhatsApp: 3": one counter per enabled channel, none for the others."""
+    enabled = [name for name in CHANNEL_NAMES
+               if getattr(getattr(ctx.config.channels, name, None), "enabled", False)]
+    return ", ".join(f"{ctx.t(CHANNEL_NAMES[name])}: {counts.get(name, 0)}"
+                     for name in enabled) or "0"

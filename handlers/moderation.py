@@ -15,7 +15,14 @@ from bot.i18n import N_
 from bot.messages import Button, Incoming, Menu, Reply, parse_id
 from bot.router import Access, Result, Router
 from handlers.alerting import draft_for_verified_report
-from handlers.cards import DECISION_ACTIONS, card_menu, card_replies, card_text
+from handlers.cards import (
+    DECISION_ACTIONS,
+    card_menu,
+    card_replies,
+    card_text,
+    photo_reply,
+    update_line,
+)
 from handlers.menu import main_menu
 from handlers.report import is_report_number, outcome_text
 
@@ -77,7 +84,11 @@ async def _show(ctx: Context, number: int, replace: bool = False) -> list[Reply]
     if number != incident.id:
         text = ctx.t("Report #{id} is part of incident #{incident}.", id=number,
                      incident=incident.id) + "\n\n" + text
-    return [Reply(text, card_menu(ctx.t, incident), replace=replace)]
+    replies = [Reply(text, card_menu(ctx.t, incident), replace=replace)]
+    photo = await ctx.reports.photo(number)
+    if photo:
+        replies.append(photo_reply(ctx.t, number, photo))
+    return replies
 
 
 def _usage(ctx: Context) -> str:
@@ -130,8 +141,11 @@ async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
     if result.outcome is Outcome.NOT_FOUND or incident is None:
         return [Reply(ctx.t("There is no report #{id}.", id=number))]
     if result.outcome is Outcome.CLOSED:
-        return [Reply(ctx.t("Report #{id} was already decided: {status}.", id=incident.id,
-                            status=ctx.t(STATUS_LABELS[incident.status])))]
+        # An old card's button: the card as it is now (Telegram edits it, buttons gone).
+        decided = ctx.t("Report #{id} was already decided: {status}.", id=incident.id,
+                        status=ctx.t(STATUS_LABELS[incident.status]))
+        return [Reply(decided + "\n\n" + card_text(ctx, ctx.locale, incident), replace=pressed,
+                      staff=True, card=incident.id, update=decided)]
     if result.outcome is Outcome.DUPLICATE:
         return [Reply(ctx.t("You have already given your decision on report #{id}. A different "
                             "volunteer must confirm it.", id=incident.id))]
@@ -139,7 +153,8 @@ async def _decide(ctx: Context, msg: Incoming, number: int, decision: Decision,
     if not any(r.to == msg.address for r in replies):
         # Acting outside the room (a Telegram moderator in a private chat): answer here too.
         replies.insert(0, Reply(card_text(ctx, ctx.locale, incident),
-                                card_menu(ctx.t, incident), replace=pressed))
+                                card_menu(ctx.t, incident), replace=pressed, staff=True,
+                                card=incident.id, update=update_line(ctx, ctx.t, incident)))
     for notice in result.notices:
         t = ctx.i18n.translator(notice.locale)
         replies.append(Reply(outcome_text(t, notice.status), to=notice.address))
@@ -172,5 +187,5 @@ async def release_held(ctx: Context, msg: Incoming) -> list[Reply]:
     for head in sorted({incident for incident, _ in released})[:PENDING_SHOWN]:
         incident = await ctx.reports.incident(head)
         if incident is not None and incident.status.is_open:
-            replies += await card_replies(ctx, incident)
+            replies += await card_replies(ctx, incident, fresh=True, photo_of=incident.id)
     return replies

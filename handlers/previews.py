@@ -13,9 +13,8 @@ from alerts.status import AlertStatus, MessageType
 from bot.context import Context
 from bot.i18n import N_
 from bot.messages import Address, Button, Incoming, Menu, Reply
+from handlers.cards import channel_counts
 
-# Channels as people say them.
-CHANNEL_NAMES = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "console"}
 KIND_TITLES = {
     MessageType.ALERT: N_("Alert #{n} preview."),
     MessageType.UPDATE: N_("Update #{n} (to alert #{parent}) preview."),
@@ -30,9 +29,9 @@ def person(ctx: Context, msg: Incoming) -> str:
 
 
 def reach_line(ctx: Context, counts: dict[str, int]) -> str:
-    total = sum(counts.values())
-    parts = ", ".join(f"{CHANNEL_NAMES.get(ch, ch)}: {n}" for ch, n in counts.items())
-    return ctx.t("It will reach {total} people ({parts}).", total=total, parts=parts or "—")
+    """"It will reach 15 people (Telegram: 12, WhatsApp: 3)": only the enabled channels."""
+    return ctx.t("It will reach {total} people ({parts}).", total=sum(counts.values()),
+                 parts=channel_counts(ctx, counts))
 
 
 def local_time(ctx: Context, ts: float) -> str:

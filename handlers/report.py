@@ -333,7 +333,8 @@ async def on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
             region=ctx.regions.name(region, ctx.config.bot.default_locale), region_id=region)
     if sent.incident is not None:
         headline = N_("🔗 Another report about this incident.") if sent.linked else None
-        replies += await card_replies(ctx, sent.incident, headline=headline)
+        replies += await card_replies(ctx, sent.incident, headline=headline, fresh=True,
+                                      photo_of=sent.report.id)
     return replies
 
 

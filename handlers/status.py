@@ -44,8 +44,20 @@ def _lines(ctx: Context, facts: StatusFacts) -> list[str]:
     else:
         lines.append(ctx.t("Telegram webhook: PROBLEM: {detail}", detail=facts.webhook))
     if facts.whatsapp_moderators:
-        lines.append(ctx.t("WhatsApp moderators who have not written in 24 hours (they only "
-                           "get templates): {count} of {total}",
-                           count=facts.moderators_out_of_window,
-                           total=facts.whatsapp_moderators))
+        lines.append(_window_line(ctx, facts))
     return lines
+
+
+def _window_line(ctx: Context, facts: StatusFacts) -> str:
+    """Which moderators WhatsApp's 24-hour window keeps from their cards, and what they get."""
+    if not facts.moderators_out_of_window:
+        return ctx.t("WhatsApp moderators: all {total} wrote in the last 24 hours.",
+                     total=facts.whatsapp_moderators)
+    line = ctx.t("WhatsApp moderators who have not written in 24 hours: {names} ({count} of "
+                 "{total}).", names=", ".join(facts.moderators_out_names),
+                 count=facts.moderators_out_of_window, total=facts.whatsapp_moderators)
+    if facts.moderator_template:
+        return line + " " + ctx.t("They get cards under the moderators' template, without "
+                                  "buttons, until they write.")
+    return line + " " + ctx.t("They get no cards on WhatsApp until they write (no moderators' "
+                              "template is set); their other channels still get them.")

@@ -118,7 +118,8 @@ async def test_a_broken_deployment_lists_every_problem(tmp_path: Path, tg_api: F
                                                        monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]
                                                        ) -> None:
-    path = write_config(tmp_path, tg_api, graph)
+    path = write_config(tmp_path, tg_api, graph, channels__whatsapp__moderator_templates__es={
+        "name": "compa_moderacion", "language": "es"})             # never submitted to Meta
     await deploy(path, moderator_wrote=time.time() - 3 * 86400)
     data = tmp_path / "data"
     # Seeded problems, one of each kind:
@@ -148,7 +149,9 @@ async def test_a_broken_deployment_lists_every_problem(tmp_path: Path, tg_api: F
         "webhook error": "Telegram cannot reach the webhook: Connection refused, 12 min ago",
         "template": "template 'compa_alerta' (es, for es) is REJECTED",
         "clock": "ahead of Telegram",
-        "moderator": "moderators[0] (…01) has not written in 24 hours",
+        "moderator": "(…01) has not written in 24 hours: on WhatsApp they get only the "
+                     "moderators' template",
+        "moderator template": "template 'compa_moderacion' (es, for es) is missing",
     }
     for what, text in expected.items():
         assert any(text in p for p in found.problems), f"{what} not found in {found.problems}"

@@ -124,7 +124,8 @@ async def test_no_marker_survives_a_whole_report(tmp_path: Path, caplog: pytest.
             mod1, mod2 = harness.person("mod1"), harness.person("mod2")
             await mod1.say("/pendientes")
             await mod1.say("/reporte 1")
-            assert PERSON in mod1.last.text               # moderators do see the details
+            assert PERSON in mod1.replies[0].text         # moderators do see the details
+            assert mod1.last.photo is not None and NAME.encode() not in mod1.last.photo
             await mod1.press("mod:ok:1")
             photo = await harness.app.reports.photo(1)
             assert photo is not None and NAME.encode() not in photo

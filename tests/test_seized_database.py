@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from alerts.moderators import room
 from bot.app import DB_FILE, App
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import FakeClock
@@ -333,6 +334,12 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert finer
     report_moments = set(report_times) | {r[0] for r in flood}
     assert not set(finer) & report_moments
+    # Where each moderator's card went (the console moderators here are outside the room, so
+    # none is kept): the chat's pseudonym and a sealed message id, never more.
+    columns = [r[1] for r in await db.fetchall("PRAGMA table_info(card_messages)")]
+    assert columns == ["report_id", "chat_key", "message_sealed"]
+    card_chats = {r[0] for r in await db.fetchall("SELECT chat_key FROM card_messages")}
+    assert card_chats <= {app.pid_for(a) for a in room(app.config)}
     # The follow-up handle went with the outcome.
     assert await db.fetchall("SELECT id FROM followups") == []
     # What a report keeps, read with the keys: the scrubbed details and a clean photo.
@@ -358,7 +365,7 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert tables == {"users", "sessions", "reports", "sqlite_sequence", "report_photos",
                       "verifications", "followups", "audit", "audit_anchor", "subscribers",
                       "subscription_regions", "alerts", "deliveries", "notices", "key_check",
-                      "schedule_runs"}
+                      "schedule_runs", "card_messages"}
 
 
 async def test_a_live_server_copied_and_killed_gives_away_nobody(tmp_path: Path) -> None:

@@ -340,11 +340,15 @@ def test_config_example_documents_every_whatsapp_key(monkeypatch: pytest.MonkeyP
             assert re.search(documented, text, re.M), f.name
     assert parse(tomllib.loads(text)).channels.whatsapp.templates == {}
     # The commented-out templates are valid once uncommented.
-    uncommented = re.sub(r"^# (\[channels\.whatsapp\.templates\.\w+\]$|"
+    uncommented = re.sub(r"^# (\[channels\.whatsapp\.(moderator_)?templates\.\w+\]$|"
                          r"(name|language|parameters) = )", r"\1", text, flags=re.M)
-    templates = parse(tomllib.loads(uncommented)).channels.whatsapp.templates
-    assert templates["es"] == WhatsAppTemplate("compa_alerta", "es", ("text",))
-    assert templates["en"].language == "en_US"
+    whatsapp = parse(tomllib.loads(uncommented)).channels.whatsapp
+    assert whatsapp.templates["es"] == WhatsAppTemplate("compa_alerta", "es", ("text",))
+    assert whatsapp.templates["en"].language == "en_US"
+    # The moderators' own, never the alerts' (README: WhatsApp step 6).
+    assert whatsapp.moderator_templates["es"] == WhatsAppTemplate("compa_moderacion", "es",
+                                                                  ("text",))
+    assert whatsapp.moderator_templates["en"].name == "compa_moderation"
 
 
 

@@ -106,9 +106,10 @@ async def whatsapp_account(config: WhatsAppConfig, token: str) -> Probe:
             probe.problems.append(f"whatsapp: the token or phone_number_id was refused "
                                   f"({_graph_error(resp)})")
             return probe
-        if config.templates and not config.business_account_id:
+        wanted = config.templates or config.moderator_templates
+        if wanted and not config.business_account_id:
             probe.facts["templates"] = "not checked: set channels.whatsapp.business_account_id"
-        elif config.templates:
+        elif wanted:
             await _templates(client, base, headers, config, probe)
     return probe
 
@@ -135,7 +136,9 @@ async def _templates(client: httpx.AsyncClient, base: str, headers: dict[str, st
                               "(check channels.whatsapp.business_account_id and the token)")
         return
     status = {(r.get("name"), r.get("language")): r.get("status") for r in rows}
-    for locale, template in sorted(config.templates.items()):
+    wanted = [(loc, t) for table in (config.templates, config.moderator_templates)
+              for loc, t in sorted(table.items())]
+    for locale, template in wanted:
         found = status.get((template.name, template.language))
         if found != "APPROVED":
             probe.problems.append(f"whatsapp: template {template.name!r} ({template.language}, "

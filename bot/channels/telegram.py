@@ -69,6 +69,7 @@ CONNECTION_POOL = 2 * CONCURRENT_UPDATES
 MAX_REPLY_WAIT = 10.0          # longest flood-control pause worth making an answer wait for
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 MAX_BODY = 1_000_000
+CAPTION_LIMIT = 1024           # a photo caption
 REMEMBERED_UPDATES = 4096
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -308,6 +309,9 @@ class TelegramChannel:
         pressed = msg.message_id if msg.button_id is not None else None
         try:
             for i, reply in enumerate(replies):
+                if reply.photo is not None:
+                    await self._patiently(functools.partial(self._send_photo, chat, reply))
+                    continue
                 parts = render(reply)
                 if i == 0 and reply.replace and pressed and pressed.isdigit() \
                         and len(parts) == 1 and await self._edit(chat, int(pressed), *parts[0]):
@@ -328,6 +332,12 @@ class TelegramChannel:
         chat = chat_number(address)
         if chat is None:
             return SendResult.failed("not a Telegram chat id", permanent=True)
+        if reply.photo is not None:
+            try:
+                sent = await self._send_photo(chat, reply)
+            except TelegramError as exc:
+                return send_failure(exc)
+            return SendResult.sent(str(sent.message_id))
         parts = render(reply)
         if not parts:
             return SendResult.failed("empty message", permanent=True)
@@ -358,6 +368,12 @@ class TelegramChannel:
         if not done:
             return SendResult.failed("message can no longer be edited", permanent=True)
         return SendResult.sent(provider_id)
+
+    async def _send_photo(self, chat: int, reply: Reply) -> Message:
+        """A picture with its caption (a report's stripped photo, for moderators)."""
+        assert reply.photo is not None
+        return await self.bot.send_photo(chat, photo=reply.photo,
+                                         caption=reply.text[:CAPTION_LIMIT] or None)
 
     async def _send(self, chat: int, text: str, markup: InlineKeyboardMarkup | None) -> Message:
         return await self.bot.send_message(chat, text, reply_markup=markup,

@@ -214,7 +214,7 @@ class WhatsAppChannel:
         identity = decode(msg.address.chat_id)
         locale = (await recipient_window(self.app, pid, self.app.clock.now())).locale
         for reply in replies:
-            for payload in render.render(reply, self._list_button(locale)):
+            for payload in await self._payloads(reply, locale):
                 posted = await self._post(identity, payload)
                 if not posted.ok:
                     log.warning("whatsapp: reply not sent (%s)", send_result(posted.code).error)
@@ -250,10 +250,29 @@ class WhatsAppChannel:
             self._closed.put(pid, True)
         return await self._send_template(identity, reply, window.locale, pid)
 
+    async def _payloads(self, reply: Reply, locale: str | None) -> list[dict[str, Any]]:
+        """The messages for a reply; a photo is uploaded first and sent as an image."""
+        if reply.photo is None:
+            return render.render(reply, self._list_button(locale))
+        media_id = await self._upload(reply.photo)
+        return [render.image(media_id, reply.text)] if media_id else []
+
+    async def _upload(self, data: bytes) -> str | None:
+        try:
+            media = await self.wa.upload_media(media=data, mime_type="image/jpeg",
+                                               filename="photo.jpg")
+        except (wa_errors.WhatsAppError, httpx.HTTPError, ValueError, KeyError, TypeError):
+            log.warning("whatsapp: photo upload failed")
+            return None
+        return str(media.id)
+
     async def _send_free(self, identity: WaIdentity, reply: Reply, locale: str | None,
                          pid: str) -> SendResult:
         provider_id = None
-        for payload in render.render(reply, self._list_button(locale)):
+        payloads = await self._payloads(reply, locale)
+        if not payloads:
+            return SendResult.failed("photo upload failed")
+        for payload in payloads:
             posted = await self._post(identity, payload)
             if not posted.ok:
                 return await self._failed(pid, posted.code)
@@ -262,8 +281,8 @@ class WhatsAppChannel:
 
     async def _send_template(self, identity: WaIdentity, reply: Reply, locale: str | None,
                              pid: str) -> SendResult:
-        spec = self.template_for(locale)
-        if spec is None:
+        spec = self.template_for(locale, staff=reply.staff)
+        if spec is None or reply.photo is not None:   # a picture cannot travel in a template
             return SendResult.window_closed()
         payload = render.template(spec, reply, self.app.config.resources)
         posted = await self._post(identity, payload)
@@ -271,8 +290,11 @@ class WhatsAppChannel:
             return await self._failed(pid, posted.code)
         return SendResult.sent(posted.provider_id, template=spec.name)
 
-    def template_for(self, locale: str | None) -> WhatsAppTemplate | None:
-        templates = self.config.templates
+    def template_for(self, locale: str | None, *, staff: bool = False
+                     ) -> WhatsAppTemplate | None:
+        """The approved template for `locale`: moderator traffic has its own, never the
+        alerts' (which says the message is a verified alert)."""
+        templates = self.config.moderator_templates if staff else self.config.templates
         for candidate in (locale, self.app.config.bot.default_locale, *templates):
             if candidate and candidate in templates:
                 return templates[candidate]

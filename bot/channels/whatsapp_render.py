@@ -19,6 +19,7 @@ from bot.messages import Menu, Reply
 from bot.text import split_text
 
 HEADER_LIMIT = 60
+CAPTION_LIMIT = 1024
 # A template body is ≤ 1024 characters with its parameters filled in; the template's own words
 # take some of that, so the message parameter gets what is left with a margin.
 TEMPLATE_TEXT_LIMIT = 700
@@ -97,3 +98,11 @@ def template(spec: WhatsAppTemplate, reply: Reply, resources: ResourcesConfig) -
         body["components"] = [{"type": "body", "parameters": [
             {"type": "text", "text": values[p]} for p in spec.parameters]}]
     return {"type": "template", "template": body}
+
+
+def image(media_id: str, caption: str) -> Payload:
+    """An uploaded picture with its caption."""
+    body: dict[str, Any] = {"id": media_id}
+    if caption.strip():
+        body["caption"] = shorten(caption.strip(), CAPTION_LIMIT, "caption")
+    return {"type": "image", "image": body}

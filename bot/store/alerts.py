@@ -266,6 +266,13 @@ async def set_progress(db: Database, alert_id: int, message_sealed: bytes | None
         " WHERE id = ?", (message_sealed, now, int(done), alert_id))
 
 
+async def progress_unfinished(db: Database) -> list[int]:
+    """Alerts whose publisher has not been shown the final count yet."""
+    rows = await db.fetchall("SELECT id FROM alerts WHERE progress_to_sealed IS NOT NULL"
+                             " ORDER BY id")
+    return [int(r[0]) for r in rows]
+
+
 async def purge_in(conn: aiosqlite.Connection, before: int) -> int:
     """Alerts (with their follow-ups, digests, notices and delivery rows: who got what)
     that expired before the cut-off."""

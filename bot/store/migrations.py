@@ -245,6 +245,22 @@ MIGRATIONS.append(
 # The start-up that applies it MACs the rows written before (alerts/integrity.adopt_legacy).
 ROW_MACS = MIGRATIONS[-1]
 
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "where each moderator's card of a report was sent (keyed chat, sealed message id), "
+        "so a decision edits it in place; gone with the report",
+        (
+            """CREATE TABLE card_messages (
+                report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+                chat_key TEXT NOT NULL,
+                message_sealed BLOB NOT NULL,
+                PRIMARY KEY (report_id, chat_key)
+            ) WITHOUT ROWID""",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

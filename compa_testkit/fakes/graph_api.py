@@ -77,6 +77,8 @@ class Sent:
             return str(self.body["text"]["body"])
         if self.type == "interactive":
             return str(self.interactive["body"]["text"])
+        if self.type == "image":
+            return str(self.body["image"].get("caption", ""))
         return ""
 
     @property
@@ -230,6 +232,11 @@ class FakeGraphAPI:
             _check_interactive(body["interactive"])
         elif kind == "template":
             self._check_template(body["template"])
+        elif kind == "image":
+            image = body.get("image") or {}
+            if str(image.get("id")) not in self.media:
+                raise GraphAPIError(131053, "Media upload error: unknown media id")
+            _limit(image.get("caption", ""), 1024, "image.caption")
         else:
             raise GraphAPIError(131051, f"Unsupported message type {kind}")
         if kind != "template" and self.window_errors == "sync" and not self._in_window(recipient):

@@ -48,11 +48,12 @@ TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
 BOT_USERNAME = "CompaTestBot"
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 # Fields PTB sends as raw strings; every other form field is JSON-encoded (see TECH-NOTES).
 STRING_FIELDS = {"text", "callback_query_id", "url", "secret_token", "file_id", "parse_mode",
                  "inline_message_id", "ip_address", "caption"}
-SEND_METHODS = {"sendMessage", "editMessageText"}
+SEND_METHODS = {"sendMessage", "editMessageText", "sendPhoto"}
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -164,6 +165,7 @@ class FakeTelegram:
         # wait per chat here instead of waking every waiter of `wait_until` on every call.
         self.on_sent: list[Callable[[Sent], None]] = []
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.photos: dict[str, bytes] = {}      # what the bot sent with sendPhoto, by file_id
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -532,6 +534,37 @@ class FakeTelegram:
         self._record(Sent("sendMessage", chat, message_id, text, markup, params))
         return message
 
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A picture uploaded as multipart form data, with an optional caption (≤ 1024)."""
+        chat = self._chat_id(params)
+        upload = params.get("photo")
+        if upload is None or isinstance(upload, str):
+            raise ApiError(400, "Bad Request: there is no photo in the request")
+        data = await upload.read()
+        caption = str(params.get("caption") or "")
+        if utf16_len(caption) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        if chat in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        self._check_rate(chat)
+        state = self._chats[chat]
+        message_id = next(state.ids)
+        file_id = f"photo-{chat}-{message_id}"
+        self.photos[file_id] = data
+        message: dict[str, Any] = {
+            "message_id": message_id, "date": int(time.time()),
+            "chat": self.chat(int(chat), "private" if not chat.startswith("-") else "supergroup"),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Compa",
+                     "username": BOT_USERNAME},
+            "photo": [{"file_id": file_id, "file_unique_id": f"u-{file_id}", "width": 1,
+                       "height": 1, "file_size": len(data)}],
+        }
+        if caption:
+            message["caption"] = caption
+        state.messages[message_id] = message
+        self._record(Sent("sendPhoto", chat, message_id, caption, None, params))
+        return message
+
     async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat_id(params)
         text = self._text(params)
@@ -539,6 +572,8 @@ class FakeTelegram:
         message = self._chats[chat].messages.get(int(params.get("message_id") or 0))
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         if message["text"] == text and message.get("reply_markup") == markup:
             raise ApiError(400, "Bad Request: message is not modified: specified new message "
                                 "content and reply markup are exactly the same as a current "
