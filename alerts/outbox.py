@@ -17,6 +17,7 @@ import aiosqlite
 from alerts.status import AlertStatus, DeliveryStatus, MessageType
 from bot.privacy import Privacy
 from bot.store import Database
+from bot.store import public as public_store
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ async def insert_alert(conn: aiosqlite.Connection, *, type_: MessageType, status
          int(now) if status == AlertStatus.PUBLISHED else None, int(expires), created_by,
          progress_to_sealed, window[0] if window else None, window[1] if window else None))
     assert cur.lastrowid is not None
+    if type_ == MessageType.ALERT:
+        await public_store.assign_code(conn, cur.lastrowid)   # "Código: 7Q3KM"
     return cur.lastrowid
 
 

@@ -17,6 +17,7 @@ from alerts.models import Kind
 from alerts.status import MessageType
 from bot.i18n import N_, Translate
 from bot.placeholders import shown
+from bot.public.codes import code_line
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -84,7 +85,8 @@ async def render(app: App, row: Any, pid: str, locale: str, now: float) -> str |
 def alert_body(app: App, t: Translate, row: Any, locale: str, now: float) -> str:
     observed = float(row["observed"] or row["published"] or row["created"])
     return alert_text(app, t, locale, kind=row["kind"], region=row["region"],
-                      observed=observed, note=_note(app, row), number=row["id"], now=now)
+                      observed=observed, note=_note(app, row), number=row["id"], now=now
+                      ) + code_line(t, row["public_code"], app.config.public.base_url)
 
 
 def alert_text(app: App, t: Translate, locale: str, *, kind: str, region: str,
