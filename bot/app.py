@@ -23,6 +23,7 @@ from bot.content import Content, default_content_dir
 from bot.context import Context, Session
 from bot.i18n import I18n
 from bot.messages import Address, Incoming, Menu, Reply, SendResult
+from bot.public.service import PublicAlerts
 from bot.router import Dispatcher
 from bot.search import TopicIndex
 from bot.services import AlertDesk, Services, Subscriptions, Users
@@ -62,7 +63,8 @@ class App:
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=AlertDesk(self), fetch_media=self.fetch_media,
-            button_text_limit=self.button_text_limit)
+            button_text_limit=self.button_text_limit,
+            public=PublicAlerts(self.db, self.privacy, self.config))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:

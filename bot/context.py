@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.content import Content
 from bot.i18n import I18n, Translate
 from bot.messages import Incoming
+from bot.public.service import PublicAlerts
 from bot.search import TopicIndex
 from bot.services import AlertDesk, Services, Subscriptions, Users
 from bot.store.users import User
@@ -103,6 +104,10 @@ class Context:
     @property
     def alerts(self) -> AlertDesk:
         return self.services.alerts
+
+    @property
+    def public(self) -> PublicAlerts:
+        return self.services.public
 
     # -- this turn ------------------------------------------------------------------------
     @property

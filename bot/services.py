@@ -25,6 +25,7 @@ from bot.content import Content
 from bot.i18n import I18n, Translate
 from bot.messages import Address, Incoming
 from bot.privacy import Privacy
+from bot.public.service import PublicAlerts
 from bot.search import TopicIndex
 from bot.store import Database
 from bot.store import users as user_store
@@ -177,3 +178,4 @@ class Services:
     alerts: AlertDesk
     fetch_media: MediaFetcher
     button_text_limit: ButtonTextLimit
+    public: PublicAlerts        # verified alerts as broadcast (the rumour check)

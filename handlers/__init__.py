@@ -12,6 +12,7 @@ from handlers import (
     menu,
     moderation,
     report,
+    rumour,
     start,
     subscribe,
 )
@@ -26,6 +27,8 @@ ROUTERS = [
     moderation.router,
     alerting.router,
     subscribe.router,
+    # before kyr: a pasted alert is checked, not searched as a question
+    rumour.router,
     kyr.router,
     fallback.router,
 ]

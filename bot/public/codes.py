@@ -21,7 +21,12 @@ _BARE = re.compile(r"^[0-9A-Za-z]{5}$")
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    """Five random signs with at least one digit and one letter, so that a code typed alone
+    is never a word ("HELLO") or a ZIP code ("28801")."""
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+            return code
 
 
 def normalize(text: str) -> str | None:
@@ -33,13 +38,14 @@ def normalize(text: str) -> str | None:
 
 
 def find_code(text: str) -> str | None:
-    """A code labelled in a pasted alert, or a message that is only a code with a digit in
-    it (a plain five-letter word like "hello" is not a code)."""
+    """A code labelled in a pasted alert, or a message that is only a code (letters and
+    digits both: a plain word like "hello" or a ZIP code is not a code)."""
     found = LABELLED.search(text)
     if found is not None:
         return normalize(found.group(1))
     stripped = text.strip()
-    if _BARE.match(stripped) and any(c.isdigit() for c in stripped):
+    if _BARE.match(stripped) and any(c.isdigit() for c in stripped) \
+            and any(c.isalpha() for c in stripped):
         return normalize(stripped)
     return None
 
