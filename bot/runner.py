@@ -21,6 +21,7 @@ from bot.channels.base import Channel
 from bot.channels.web import WebServer, build_web_app
 from bot.clock import Clock
 from bot.config import Config
+from bot.public.web import public_routes
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class Runner:
                 module = importlib.import_module(module_name)
                 self.channels.append(module.build(self.app, self.options))
         routes = [r for ch in self.channels for r in getattr(ch, "web_routes", list)()]
+        routes += public_routes(self.app)      # the public page and feeds, when enabled
         if routes:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()
