@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from alerts.render import kind_label
 from bot.public.service import PublicAlert
 from bot.public.words import status_word
 from bot.services import Services
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 def _time(ts: float) -> datetime:
@@ -46,8 +49,6 @@ def alerts_feed(s: Services, base: str, lang: str, region: str | None,
                      region=s.regions.name(alert.region, lang))
         entry.title(f"{status_word(t, alert.status)}: {headline.removeprefix('🚨 ')}")
         entry.link(href=url, rel="alternate")
-        entry.link(href=f"{base}/cap/{alert.code}.xml", rel="related",
-                   type="application/cap+xml")
         entry.published(_time(alert.published))
         entry.updated(_time(alert.changed))
         notes = [alert.note, *(e.note for e in alert.history)]
@@ -68,4 +69,14 @@ def cap_index(s: Services, base: str, alerts: list[PublicAlert], now: float) -> 
         entry.link(href=f"{base}/cap/{alert.code}.xml", rel="alternate",
                    type="application/cap+xml")
         entry.updated(_time(alert.changed))
-    return bytes(fg.atom_str(pretty=True))
+    return _typed_links(bytes(fg.atom_str(pretty=True)), "application/cap+xml")
+
+
+def _typed_links(atom: bytes, media_type: str) -> bytes:
+    """feedgen 1.0 drops `rel` and `type` from entry links; CAP readers look for the type."""
+    root = etree.fromstring(atom)
+    for link in root.iterfind(f"{{{ATOM_NS}}}entry/{{{ATOM_NS}}}link"):
+        link.set("rel", "alternate")
+        link.set("type", media_type)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                pretty_print=True))

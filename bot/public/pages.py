@@ -178,9 +178,9 @@ class Pages:
         for para in body.split("\n\n"):
             lines = [line.strip() for line in para.strip().splitlines() if line.strip()]
             if lines and all(line.startswith("• ") for line in lines):
-                blocks.append({"items": [line[2:] for line in lines], "text": ""})
+                blocks.append({"points": [line[2:] for line in lines], "text": ""})
             elif lines:
-                blocks.append({"items": [], "text": " ".join(lines)})
+                blocks.append({"points": [], "text": " ".join(lines)})
         context = self._common(lang, page.title, f"/kyr/{slug}?lang={other(lang)}")
         return self._render("kyr.html", blocks=blocks,
                             sources=[(s.title, s.url) for s in page.sources], **context)
