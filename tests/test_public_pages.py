@@ -245,3 +245,25 @@ async def test_cap_messages_are_valid_cap_1_2(site: Site) -> None:
              if link.get("type") == "application/cap+xml"]
     assert len(links) == 4 and all(link.endswith(".xml") for link in links)
     assert (await client.get("/cap/nope.txt")).status_code == 404
+
+
+async def test_compa_run_serves_the_page_when_enabled(tmp_path: Path) -> None:
+    from bot.app import App
+    from bot.clock import FakeClock
+    from bot.runner import RunOptions, Runner
+
+    config = make_config(tmp_path, web={"host": "127.0.0.1", "port": 0},
+                         public={"enabled": True})
+    clock = FakeClock()
+    app = await App.create(config, clock=clock)
+    runner = Runner(app, RunOptions(console=False, clock=clock))
+    try:
+        await runner.start()
+        assert runner.web is not None       # no channel needs it: the page alone starts it
+        async with httpx.AsyncClient(base_url=runner.web.url) as client:
+            page = await client.get("/")
+            assert page.status_code == 200 and "Alertas verificadas" in page.text
+            assert (await client.get("/healthz")).status_code == 200
+    finally:
+        await runner.stop()
+        await app.close()
