@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 READ = """JSON.parse(JSON.stringify({
   lang: document.documentElement.lang,
-  headlines: [...document.querySelectorAll('article h4')].map(e => e.textContent.trim()),
+  headlines: [...document.querySelectorAll('article :is(h3, h4)')].map(e => e.textContent.trim()),
   statuses: [...document.querySelectorAll('article .status')].map(e => e.textContent.trim()),
   h1: document.querySelector('h1').textContent.trim(),
   switchHref: document.querySelector('header nav a').getAttribute('href'),

@@ -250,7 +250,7 @@ async def test_cap_messages_are_valid_cap_1_2(site: Site) -> None:
 async def test_compa_run_serves_the_page_when_enabled(tmp_path: Path) -> None:
     from bot.app import App
     from bot.clock import FakeClock
-    from bot.runner import RunOptions, Runner
+    from bot.runner import Runner, RunOptions
 
     config = make_config(tmp_path, web={"host": "127.0.0.1", "port": 0},
                          public={"enabled": True})
@@ -267,3 +267,20 @@ async def test_compa_run_serves_the_page_when_enabled(tmp_path: Path) -> None:
     finally:
         await runner.stop()
         await app.close()
+
+
+async def test_the_page_stays_under_50_kb_with_many_long_alerts(site: Site) -> None:
+    harness, client = site
+    note = "Cerca de la salida de la autopista, frente a la gasolinera grande. " * 4
+    for i in range(120):
+        number, _ = await published(harness.app, ("buncombe", "henderson", "madison")[i % 3],
+                                    "checkpoint", note=note[:290])
+        if i % 4 == 0:
+            await follow(harness.app, number, MessageType.UPDATE, note[:290])
+        if i % 5 == 0:
+            await follow(harness.app, number, MessageType.ALL_CLEAR, note[:290])
+    for path in ("/", "/en"):
+        page = await client.get(path)
+        assert len(page.content) < 50_000, (path, len(page.content))
+        assert "/feed.atom" in page.text and ("more active alerts" in page.text
+                                              or "alertas activas más" in page.text)

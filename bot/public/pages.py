@@ -22,8 +22,10 @@ from bot.services import Services
 
 LANGS = ("es", "en")
 LANG_NAMES = {"es": "Español", "en": "English"}
-# The page stays small (< 50 kB) however many alerts are stored: newest first, then a cut.
-MAX_OPEN, MAX_CLOSED = 60, 40
+# The page stays under 50 kB however many alerts are active: newest first, then a cut
+# (open, closed), tried in order until the page fits.
+PAGE_BUDGET = 48_000
+PAGE_CUTS = ((40, 20), (25, 10), (15, 5), (8, 2), (4, 0))
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,6 @@ class Pages:
     async def index(self, lang: str, now: float) -> Rendered:
         t = self.s.i18n.translator(lang)
         board = await self.s.public.board(now)
-        groups = [(self.s.regions.name(region, lang),
-                   [self.alert_view(t, lang, a) for a in alerts])
-                  for region, alerts in _cut_groups(board.by_region(), MAX_OPEN)]
         context = self._common(lang, t("Verified alerts"), f"/{other(lang)}")
         context["s"]["as_of"] = t("Updated {time} ({zone}).",
                                   time=local_time(now, self.tz, lang),
@@ -130,10 +129,21 @@ class Pages:
         subscribe = [(label, url) for label, url in (
             (t("Alerts on Telegram"), pub.telegram_link),
             (t("Alerts on WhatsApp"), pub.whatsapp_link)) if url]
-        return self._render(
-            "index.html", groups=groups,
-            closed=[self.alert_view(t, lang, a) for a in board.closed[:MAX_CLOSED]],
-            subscribe=subscribe, kyr=self._kyr_links(lang), **context)
+        # Newest first, as many as fit the page's budget; the rest are in the feed.
+        for max_open, max_closed in PAGE_CUTS:
+            groups = [(self.s.regions.name(region, lang),
+                       [self.alert_view(t, lang, a) for a in alerts])
+                      for region, alerts in _cut_groups(board.by_region(), max_open)]
+            shown_count = sum(len(alerts) for _, alerts in groups)
+            left = len(board.open) - shown_count
+            more = t("{n} more active alerts are in the feed.", n=left) if left > 0 else ""
+            page = self._render(
+                "index.html", groups=groups, more=more,
+                closed=[self.alert_view(t, lang, a) for a in board.closed[:max_closed]],
+                subscribe=subscribe, kyr=self._kyr_links(lang), **context)
+            if len(page.body) <= PAGE_BUDGET:
+                break
+        return page
 
     async def alert(self, code: str, lang: str, now: float) -> Rendered | None:
         alert = await self.s.public.by_code(code, now)
