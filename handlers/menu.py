@@ -15,9 +15,9 @@ MAIN_ITEMS: list[tuple[str, str]] = [
     ("kyr:topic:right-now", N_("⚠️ What to do now")),
     ("report:start", N_("📣 Report what you see")),
     ("alerts:home", N_("🔔 Alerts")),
-    ("rumour:ask", N_("❓ Is this alert real?")),
     ("kyr:list", N_("Know your rights")),
     ("kyr:topic:resources", N_("Resources")),
+    ("rumour:ask", N_("❓ Is this alert real?")),
     ("lang:pick", N_("Language / Idioma")),
     ("help:show", N_("Help")),
 ]
