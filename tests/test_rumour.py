@@ -3,7 +3,10 @@ as transcripts on the console. Nothing pasted is stored."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from alerts.status import MessageType
 from bot.public.codes import ALPHABET, find_code, new_code, normalize
@@ -136,7 +139,9 @@ async def test_a_question_about_checkpoints_still_reaches_the_rights_pages(
     assert "❌" not in ana.last.text and "✅" not in ana.last.text
 
 
-async def test_nothing_pasted_is_stored(harness: Harness) -> None:
+async def test_nothing_pasted_is_stored(harness: Harness,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     ana = harness.person("ana")
     await ana.start_in("en")
     await ana.press("rumour:ask")
@@ -147,3 +152,6 @@ async def test_nothing_pasted_is_stored(harness: Harness) -> None:
                     if p.is_file())
     for piece in (b"Zorblax", b"555-0199", b"5550199"):
         assert piece not in data
+        assert piece.decode() not in caplog.text
+    await ana.say("/isreal Zorblax 828-555-0199")       # a command with text: the same
+    assert "Zorblax" not in caplog.text and "0199" not in caplog.text
