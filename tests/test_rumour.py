@@ -137,6 +137,8 @@ async def test_a_question_about_checkpoints_still_reaches_the_rights_pages(
     await ana.start_in("es")
     await ana.say("¿qué hago en un retén?")
     assert "❌" not in ana.last.text and "✅" not in ana.last.text
+    await ana.say("alertas para Buncombe")          # wants alerts: not a rumour
+    assert "❌" not in ana.last.text and "✅" not in ana.last.text
 
 
 async def test_nothing_pasted_is_stored(harness: Harness,

@@ -17,8 +17,8 @@ KIND_WORDS = {
                "detuvieron", "detencion", "arrest", "arrested", "detained"),
     "agents": ("agentes", "agents", "agent", "patrulla", "patrullas"),
 }
-GENERIC_WORDS = ("ice", "migra", "la migra", "inmigracion", "immigration", "cbp",
-                 "alerta", "alert", "simulacro", "drill")
+# ("alerta" is not one: "alerta Buncombe" is someone who wants alerts, not a rumour.)
+GENERIC_WORDS = ("ice", "migra", "la migra", "inmigracion", "immigration", "cbp")
 
 
 def _has(folded: str, word: str) -> bool:
