@@ -24,7 +24,8 @@ PUBLIC_COMMANDS = {
 }
 PUBLIC_BUTTONS = {
     "menu:main", "help:show", "lang:pick", "lang:set", "account:forget", "kyr:list",
-    "kyr:topic", "kyr:sources", "help:person", "report:start", "report:followup", "alerts:home", "alerts:regions",
+    "kyr:topic", "kyr:sources", "help:person", "report:start", "report:followup", "alerts:home",
+    "alerts:regions",
     "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop", "rumour:ask",
 }
 PUBLIC_STEPS = {"start", "lang", "report", "alerts", "rumour"}
