@@ -217,7 +217,9 @@ MIGRATIONS.append(
         "a unique public code for every alert (public page, feeds, rumour check)",
         (
             "ALTER TABLE alerts ADD COLUMN public_code TEXT",
-            "UPDATE alerts SET public_code = 'Z' || printf('%04d', id) WHERE type = 'alert'",
+            # Five signs like the random ones (Z + four digits): the older alerts stay findable.
+            "UPDATE alerts SET public_code = 'Z' || printf('%04d', id)"
+            " WHERE type = 'alert' AND id < 10000",
             "CREATE UNIQUE INDEX alerts_public_code ON alerts(public_code)"
             " WHERE public_code IS NOT NULL",
             # An alert's history (updates, all clear, retraction) on its page.
