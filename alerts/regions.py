@@ -39,6 +39,7 @@ class Region:
     lat: float
     lon: float
     aliases: tuple[str, ...] = ()
+    fips: tuple[str, ...] = ()      # county FIPS codes (SAME/FIPS6 geocodes in CAP feeds)
 
     def name(self, locale: str) -> str:
         return self.names.get(locale) or self.names["es"]
@@ -174,7 +175,13 @@ def _parse_region(item: Any, at: str, problems: list[str]) -> Region | None:
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         problems.append(f"{at}: aliases must be a list of strings")
         aliases = []
-    known = {"id", "lat", "lon", "aliases", *LOCALES, *(f"area_{loc}" for loc in LOCALES)}
+    fips = item.get("fips", [])
+    if not isinstance(fips, list) or not all(isinstance(f, str) and re.fullmatch(r"\d{5}", f)
+                                             for f in fips):
+        problems.append(f"{at}: fips must be a list of 5-digit county codes")
+        fips = []
+    known = {"id", "lat", "lon", "aliases", "fips", *LOCALES,
+             *(f"area_{loc}" for loc in LOCALES)}
     for key in sorted(set(item) - known):
         problems.append(f"{at}: unknown key {key!r}")
-    return Region(rid, names, areas, lat or 0.0, lon or 0.0, tuple(aliases))
+    return Region(rid, names, areas, lat or 0.0, lon or 0.0, tuple(aliases), tuple(fips))

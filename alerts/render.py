@@ -17,6 +17,7 @@ from alerts.models import Kind
 from alerts.status import MessageType
 from bot.i18n import N_, Translate
 from bot.placeholders import shown
+from bot.public.codes import code_line
 from bot.store import alerts as store
 from bot.store.alerts import Alert
 
@@ -83,7 +84,8 @@ class Rendering(AlertDeps):
         observed = float(alert.observed or alert.published or alert.created)
         return self.alert_text(t, locale, kind=alert.kind or "other", region=alert.region or "",
                                observed=observed, note=self.note(alert), number=alert.id,
-                               now=now)
+                               now=now) + code_line(t, alert.public_code,
+                                                    self.config.public.base_url)
 
     def alert_text(self, t: Translate, locale: str, *, kind: str, region: str,
                    observed: float, note: str, number: int, now: float) -> str:

@@ -31,6 +31,7 @@ from bot.i18n import I18n
 from bot.keyguard import keys_for, prepare_data_dir
 from bot.messages import Address, Incoming, Menu, Reply, SendResult
 from bot.operations import StatusFacts, status_facts
+from bot.public.service import PublicAlerts
 from bot.router import Dispatcher
 from bot.search import TopicIndex
 from bot.services import Services, Subscriptions, Users
@@ -72,7 +73,8 @@ class App:
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=self.alerts, fetch_media=self.fetch_media,
-            button_text_limit=self.button_text_limit, status=self.status_facts)
+            button_text_limit=self.button_text_limit, status=self.status_facts,
+            public=PublicAlerts(self.db, self.privacy, self.config))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:

@@ -156,6 +156,22 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class PublicConfig:
+    # The public page and feeds of verified alerts (bot/public/), served by the web server.
+    enabled: bool = False
+    # The page's public address, e.g. "https://alertas.example.org": alerts then carry a link
+    # to their page. Empty: alerts carry only their code.
+    base_url: str = ""
+    # Subscribe links shown on the page (e.g. https://t.me/CompaBot, https://wa.me/1828…).
+    telegram_link: str = ""
+    whatsapp_link: str = ""
+    # How long a browser or proxy may keep a page; also how long Compa reuses a rendered page.
+    cache_seconds: int = 30
+    # All clears and false alarms stay on the page this long after they were sent.
+    recent_hours: int = 24
+
+
+@dataclass(frozen=True)
 class ModerationConfig:
     # Different moderators who must confirm a report before it counts as verified.
     verifications_required: int = 2
@@ -191,6 +207,7 @@ class Config:
     resources: ResourcesConfig = field(default_factory=ResourcesConfig)
     channels: ChannelsConfig = field(default_factory=ChannelsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    public: PublicConfig = field(default_factory=PublicConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
@@ -234,6 +251,18 @@ def _validate(cfg: Config, problems: list[str]) -> None:
     _validate_reports(cfg, problems)
     _check_examples(cfg, problems)
     _validate_operations(cfg, problems)
+    _validate_public(cfg.public, problems)
+
+
+def _validate_public(public: PublicConfig, problems: list[str]) -> None:
+    for key in ("base_url", "telegram_link", "whatsapp_link"):
+        value = getattr(public, key)
+        if value and not re.match(r"^https?://[^/\s]+\S*$", value):
+            problems.append(f"public.{key}: must be an http:// or https:// address")
+    if not 0 <= public.cache_seconds <= 3600:
+        problems.append("public.cache_seconds: must be 0-3600")
+    if not 1 <= public.recent_hours <= 168:
+        problems.append("public.recent_hours: must be 1-168")
 
 
 def _validate_alerts(alerts: AlertsConfig, problems: list[str]) -> None:

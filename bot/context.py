@@ -23,6 +23,7 @@ from bot.content import Content
 from bot.i18n import I18n, Translate
 from bot.messages import Incoming
 from bot.operations import StatusFacts
+from bot.public.service import PublicAlerts
 from bot.search import TopicIndex
 from bot.services import Services, Subscriptions, Users
 from bot.store.users import User
@@ -105,6 +106,10 @@ class Context:
     @property
     def alerts(self) -> AlertService:
         return self.services.alerts
+
+    @property
+    def public(self) -> PublicAlerts:
+        return self.services.public
 
     # -- this turn ------------------------------------------------------------------------
     @property

@@ -21,6 +21,7 @@ from alerts.dispatcher import DeliveryDispatcher
 from alerts.schedule import Scheduler
 from bot.app import App
 from bot.channels.base import Channel, ReportsDeliveries, ServesWeb
+from bot.channels.public_web import public_routes
 from bot.channels.web import WebServer, build_web_app
 from bot.clock import Clock
 from bot.config import Config
@@ -76,6 +77,7 @@ class Runner:
                 module = importlib.import_module(module_name)
                 self.channels.append(module.build(self.app, self.options))
         routes = [r for ch in self.channels if isinstance(ch, ServesWeb) for r in ch.web_routes()]
+        routes += public_routes(self.app)      # the public page and feeds, when enabled
         if routes or cfg.web.always_on:
             self.web = WebServer(build_web_app(routes), cfg.web.host, cfg.web.port)
             await self.web.start()

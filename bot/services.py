@@ -22,6 +22,7 @@ from bot.content import Content
 from bot.i18n import I18n
 from bot.messages import Address, Incoming
 from bot.privacy import Privacy
+from bot.public.service import PublicAlerts
 from bot.search import TopicIndex
 from bot.store import Database
 from bot.store import cards as card_store
@@ -96,3 +97,4 @@ class Services:
     fetch_media: MediaFetcher
     button_text_limit: ButtonTextLimit
     status: StatusReader
+    public: PublicAlerts        # verified alerts as broadcast (the rumour check)

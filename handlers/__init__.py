@@ -13,6 +13,7 @@ from handlers import (
     moderation,
     report,
     report_lost,
+    rumour,
     start,
     status,
     subscribe,
@@ -30,6 +31,8 @@ ROUTERS = [
     alerting.router,
     status.router,
     subscribe.router,
+    # before kyr: a pasted alert is checked, not searched as a question
+    rumour.router,
     kyr.router,
     fallback.router,
 ]

@@ -17,6 +17,7 @@ MAIN_ITEMS: list[tuple[str, str]] = [
     ("alerts:home", N_("🔔 Alerts")),
     ("kyr:list", N_("Know your rights")),
     ("kyr:topic:resources", N_("Resources")),
+    ("rumour:ask", N_("❓ Is this alert real?")),
     ("lang:pick", N_("Language / Idioma")),
     ("help:show", N_("Help")),
 ]

@@ -32,7 +32,8 @@ def test_piped_hola_then_1_prints_the_spanish_main_menu(tmp_path: Path) -> None:
     assert "¿Qué idioma prefiere?" in out
     assert "  1) Español" in out
     assert "  4) Conozca sus derechos" in out
-    assert "  7) Ayuda" in out
+    assert "  6) ❓ ¿Es real esta alerta?" in out
+    assert "  8) Ayuda" in out
     assert (tmp_path / "data" / "compa.sqlite3").exists()
     assert (tmp_path / "data" / "keys.toml").stat().st_mode & 0o077 == 0
 

@@ -20,14 +20,15 @@ from handlers import HOME, ROUTERS
 PUBLIC_COMMANDS = {
     "start", "menu", "inicio", "ayuda", "help", "cancelar", "cancel", "idioma", "language",
     "lang", "olvidarme", "forget-me", "forget_me", "forgetme", "olvidar", "reportar", "report",
-    "reporte", "alertas", "alerts", "suscribir", "subscribe",
+    "reporte", "alertas", "alerts", "suscribir", "subscribe", "esreal", "isreal", "real",
 }
 PUBLIC_BUTTONS = {
     "menu:main", "help:show", "lang:pick", "lang:set", "account:forget", "kyr:list",
     "kyr:topic", "kyr:sources", "help:person", "report", "report:start", "report:followup",
     "alerts:home", "alerts:regions", "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop",
+    "rumour:ask",
 }
-PUBLIC_STEPS = {"start", "lang", "report", "alerts"}
+PUBLIC_STEPS = {"start", "lang", "report", "alerts", "rumour"}
 PUBLIC = {"command": PUBLIC_COMMANDS, "button": PUBLIC_BUTTONS, "step": PUBLIC_STEPS}
 ADDRESS = Address("console", "eve")
 

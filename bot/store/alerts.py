@@ -14,12 +14,14 @@ from typing import Any
 import aiosqlite
 
 from bot.clock import coarse_hour
+from bot.store import public as public_store
 from bot.store.db import Database
 
 _ALERT_COLUMNS = (
     "id, type, parent_id, report_id, region, kind, critical, note_sealed, status, drill,"
     " observed, created, published, expires, created_by, confirmed_by, progress_to_sealed,"
-    " progress_message, progress_updated, window_start, window_end, mac, confirm_mac")
+    " progress_message, progress_updated, window_start, window_end, mac, confirm_mac,"
+    " public_code")
 # An alert may still be published or confirmed in these states.
 UNPUBLISHED = ("draft", "awaiting_confirmation")
 
@@ -51,6 +53,7 @@ class Alert:
     window_end: int | None
     mac: str | None = None              # over what it says and who proposed it
     confirm_mac: str | None = None      # over `mac` and who confirmed it
+    public_code: str | None = None      # "Código: 7Q3KM" (alerts only; bot/public/codes.py)
 
     def __repr__(self) -> str:
         return f"Alert(#{self.id}, {self.type}, {self.status})"
@@ -95,7 +98,7 @@ def _alert(r: aiosqlite.Row) -> Alert:
         progress_message=_blob(r[17]),
         progress_updated=None if r[18] is None else float(r[18]),
         window_start=_int(r[19]), window_end=_int(r[20]), mac=_str(r[21]),
-        confirm_mac=_str(r[22]))
+        confirm_mac=_str(r[22]), public_code=_str(r[23]))
 
 
 def _regions(value: str) -> tuple[str, ...] | None:
@@ -121,6 +124,8 @@ async def insert(conn: aiosqlite.Connection, *, type_: str, status: str, now: fl
          int(now) if status == "published" else None, int(expires), created_by,
          progress_to_sealed, window[0] if window else None, window[1] if window else None))
     assert cur.lastrowid is not None
+    if type_ == "alert":
+        await public_store.assign_code(conn, cur.lastrowid)   # "Código: 7Q3KM"
     return cur.lastrowid
 
 

@@ -261,6 +261,26 @@ MIGRATIONS.append(
     )
 )
 
+# The public code every alert carries ("Código: 7Q3KM"): the public page, the feeds and the
+# rumour check find an alert by it. Random (bot/public/codes.py), unique, set when the alert
+# row is written; alerts from before this version get one derived from their number.
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "a unique public code for every alert (public page, feeds, rumour check)",
+        (
+            "ALTER TABLE alerts ADD COLUMN public_code TEXT",
+            # Five signs like the random ones (Z + four digits): the older alerts stay findable.
+            "UPDATE alerts SET public_code = 'Z' || printf('%04d', id)"
+            " WHERE type = 'alert' AND id < 10000",
+            "CREATE UNIQUE INDEX alerts_public_code ON alerts(public_code)"
+            " WHERE public_code IS NOT NULL",
+            # An alert's history (updates, all clear, retraction) on its page.
+            "CREATE INDEX alerts_parent ON alerts(parent_id) WHERE parent_id IS NOT NULL",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 
