@@ -15,6 +15,10 @@ from zoneinfo import ZoneInfo
 
 from alerts import outbox
 from alerts.status import AlertStatus, MessageType
+from bot.store.cases import HELD, OPEN_CASE_PIDS
+
+# Digests and notices for someone with an open case wait until it closes (issue 16).
+_NEXT = f"CASE WHEN p.pid IN ({OPEN_CASE_PIDS}) THEN {HELD} ELSE ? END"
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -61,7 +65,7 @@ async def run_digest(app: App, slot: float | None = None) -> int:
             expires=now + 12 * 3600, window=(since, until), drill=app.config.alerts.drill)
         cur = await conn.execute(
             "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
-            " SELECT ?, p.pid, u.channel, 'pending', ? FROM subscribers p"
+            f" SELECT ?, p.pid, u.channel, 'pending', {_NEXT} FROM subscribers p"
             " JOIN users u ON u.pid = p.pid WHERE p.mode = 'digest' AND EXISTS ("
             "  SELECT 1 FROM subscription_regions s JOIN alerts a ON a.region = s.region"
             "  WHERE s.pid = p.pid AND a.type = 'alert' AND a.published >= ?"
@@ -132,7 +136,7 @@ async def send_due_notices(app: App) -> int:
                 params = regions
             cur2 = await conn.execute(
                 "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
-                f" SELECT ?, p.pid, u.channel, 'pending', ? FROM subscribers p"
+                f" SELECT ?, p.pid, u.channel, 'pending', {_NEXT} FROM subscribers p"
                 f" JOIN users u ON u.pid = p.pid WHERE {where}", (alert_id, now, *params))
             total += cur2.rowcount
             await conn.execute("UPDATE notices SET status = 'sent', alert_id = ? WHERE id = ?",
@@ -154,6 +158,15 @@ async def catch_up(app: App) -> None:
     from alerts.publish import expire
 
     await expire(app)
+
+
+async def run_desk(app: App) -> int:
+    """The case desk's timers (reminders, requeues, purge): sends what they produce."""
+    replies = await app.services.desk.tick(app.clock.now())
+    for reply in replies:
+        if reply.to is not None:
+            await app.send(reply.to, reply)
+    return len(replies)
 
 
 def _wake(app: App) -> None:
@@ -206,6 +219,7 @@ class Scheduler:
 
         await send_due_notices(self.app)
         await expire(self.app)
+        await run_desk(self.app)
 
     async def _drain(self) -> None:
         _wake(self.app)

@@ -12,6 +12,7 @@ from typing import Any
 
 from alerts import moderators
 from alerts.audit import AuditLog
+from alerts.desk import Desk
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
@@ -61,7 +62,8 @@ class App:
             config=self.config, clock=self.clock, i18n=self.i18n, content=self.content,
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
-            alerts=AlertDesk(self), fetch_media=self.fetch_media)
+            alerts=AlertDesk(self), fetch_media=self.fetch_media,
+            desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
@@ -112,6 +114,9 @@ class App:
         for moderator, role in moderators.roles_on(self.config, channel).items():
             if person_key(Address(channel, moderator)) == key:
                 return role.value
+        if any(person_key(Address(channel, helper)) == key
+               for helper in self.config.desk.helpers.get(channel, ())):
+            return "helper"     # the case desk (issue 16); a moderator role wins
         return "person"
 
     def pid_for(self, address: Address) -> str:
@@ -145,6 +150,8 @@ class App:
         session = Session(state=state)
         if data_sealed:
             session.data = json.loads(self.privacy.unseal(data_sealed, f"session:{pid}"))
+        if session.state is None and await self.services.desk.open_for(pid) is not None:
+            session.state = "case:open"     # an open case takes the person's words (issue 16)
         if user.locale is None and session.state is None and user.role == "person":
             # Nobody has chosen a language yet: everything leads to the bilingual welcome
             # (not for moderators, whose first message may be a card's button).

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from bot.desk_config import DeskConfig, validate_desk
+
 DEFAULT_CONFIG_NAME = "config.toml"
 
 
@@ -192,6 +194,7 @@ class Config:
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)     # issue 16, bot/desk_config.py
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -392,6 +395,7 @@ def _validate_reports(cfg: Config, problems: list[str]) -> None:
 
 
 _VALIDATORS.append(_validate_reports)
+_VALIDATORS.append(validate_desk)
 
 
 def parse(data: dict[str, Any], source: str | None = None) -> Config:

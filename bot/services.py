@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from alerts import publish, schedule
 from alerts import subscriptions as subs
 from alerts.audit import AuditLog
+from alerts.desk import Desk
 from alerts.publish import Published
 from alerts.regions import Regions
 from alerts.render import alert_text
@@ -174,3 +175,4 @@ class Services:
     subscriptions: Subscriptions
     alerts: AlertDesk
     fetch_media: MediaFetcher
+    desk: Desk      # the case desk (issue 16)

@@ -7,6 +7,9 @@ module listed earlier wins a tie: account before kyr, fallback always last.
 from handlers import (
     account,
     alerting,
+    casework,
+    desk,
+    detained,
     fallback,
     kyr,
     menu,
@@ -25,6 +28,9 @@ ROUTERS = [
     report.router,
     moderation.router,
     alerting.router,
+    desk.router,        # the case desk (issue 16)
+    casework.router,
+    detained.router,
     subscribe.router,
     kyr.router,
     fallback.router,

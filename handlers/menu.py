@@ -16,6 +16,8 @@ MAIN_ITEMS: list[tuple[str, str]] = [
     ("alerts:home", N_("🔔 Alerts")),
     ("kyr:list", N_("Know your rights")),
     ("kyr:topic:resources", N_("Resources")),
+    ("desk:start", N_("Talk to a person")),           # the case desk (issue 16)
+    ("det:start", N_("Was someone detained?")),
     ("lang:pick", N_("Language / Idioma")),
     ("help:show", N_("Help")),
 ]
@@ -55,13 +57,19 @@ async def menu_button(ctx: Context, msg: Incoming) -> list[Reply]:
 @router.command("ayuda", "help")
 async def show_help(ctx: Context, msg: Incoming) -> list[Reply]:
     """Explains what the bot does and which commands exist."""
-    return [Reply(help_text(ctx), main_menu(ctx))]
+    return [Reply(help_text(ctx), help_menu(ctx))]
 
 
 @router.button("help:show")
 async def help_button(ctx: Context, msg: Incoming) -> list[Reply]:
     """The Help menu item."""
-    return [Reply(help_text(ctx), main_menu(ctx), replace=True)]
+    return [Reply(help_text(ctx), help_menu(ctx), replace=True)]
+
+
+def help_menu(ctx: Context) -> Menu:
+    """Help offers a person before anything else (issue 16)."""
+    return Menu((Button("desk:start", ctx.t("Talk to a person")),
+                 Button("menu:main", ctx.t("Menu"))))
 
 
 def help_text(ctx: Context) -> str:
@@ -71,7 +79,8 @@ def help_text(ctx: Context) -> str:
         "• /report sends an anonymous report of what you see.\n"
         "• /menu shows the menu at any time.\n"
         "• /cancel stops what you are doing.\n"
-        "• /language changes the language.\n\n"
+        "• /language changes the language.\n"
+        "• /persona: talk to a person, anonymously.\n\n"
         "In an emergency call the hotline: {hotline}",
         org=ctx.config.resources.org_name, hotline=ctx.config.resources.hotline,
     )
