@@ -50,7 +50,6 @@ def _default_canned() -> dict[str, Canned]:
 
 @dataclass(frozen=True)
 class DeskConfig:
-    enabled: bool = True
     # Per channel, the ids of the helpers (caseworkers) who answer cases; admins may too.
     helpers: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {"console": ("help1", "help2")})
