@@ -8,12 +8,12 @@ re-sent as text and scrubbed. Never a name, username, phone number or chat id.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.config import Config
 from bot.i18n import N_, I18n
-from bot.messages import Address, Reply
+from bot.messages import Address, Reply, SendResult
 from bot.privacy import Privacy, scrub_text
 from bot.store import Database
 from bot.store import cases as store
@@ -35,6 +35,7 @@ OUTCOMES = {"resuelto": "resolved", "resolved": "resolved", "referido": "referre
 MAX_TEXT = 1500
 
 PidFor = Callable[[Address], str]
+Send = Callable[[Address, Reply], Awaitable[SendResult]]
 
 
 def normalise_code(text: str) -> str | None:
@@ -67,12 +68,13 @@ class Line:
 
 class Desk:
     def __init__(self, db: Database, privacy: Privacy, config: Config, i18n: I18n,
-                 pid_for: PidFor) -> None:
+                 pid_for: PidFor, send: Send) -> None:
         self._db = db
         self._privacy = privacy
         self._config = config
         self._i18n = i18n
         self._pid_for = pid_for
+        self._send = send
 
     # -- the person ----------------------------------------------------------------------
     async def open_case(self, pid: str, topic: str, locale: str, county: str | None,
@@ -135,6 +137,26 @@ class Desk:
         """Stores the helper's answer; returns where the person is (None: they are gone)."""
         await store.helper_wrote(self._db, row, self._seal(row.id, text), now, helper)
         return await self.person_address(row)
+
+    async def deliver(self, reply: Reply) -> SendResult:
+        """Sends a helper's answer now, so the helper learns whether it reached the person
+        (on WhatsApp after 24 h it goes as the "you have an answer" template)."""
+        assert reply.to is not None
+        return await self._send(reply.to, reply)
+
+    async def answers_for(self, pid: str) -> tuple[str, list[str]] | None:
+        """The person's case code and the helpers' answers since the person last wrote."""
+        row = await store.open_for(self._db, pid) or await store.last_closed(self._db, pid)
+        if row is None:
+            return None
+        lines = await self.transcript(row)
+        answers: list[str] = []
+        for line in lines:
+            if line.author == "person":
+                answers = []
+            elif line.author == "helper":
+                answers.append(line.text)
+        return row.code, answers
 
     async def note(self, row: CaseRow, text: str, now: float) -> None:
         await store.note(self._db, row.id, self._seal(row.id, text), now)

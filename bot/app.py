@@ -63,7 +63,7 @@ class App:
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=AlertDesk(self), fetch_media=self.fetch_media,
-            desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for))
+            desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for, self.send))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:

@@ -49,6 +49,14 @@ def _default_canned() -> dict[str, Canned]:
 
 
 @dataclass(frozen=True)
+class CaseTemplate:
+    """The approved WhatsApp utility template that says "you have an answer" (README)."""
+
+    name: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
 class DeskConfig:
     # Per channel, the ids of the helpers (caseworkers) who answer cases; admins may too.
     helpers: dict[str, tuple[str, ...]] = field(
@@ -67,6 +75,8 @@ class DeskConfig:
     ice_line: str = "1-888-351-4024"
     ice_line_hours: str = "weekdays / entre semana (example: check ice.gov)"
     # Free legal help shown in "¿Detuvieron a alguien?" (sample entries: replace them).
+    # Locale → the WhatsApp template used when a helper answers after the 24-hour window.
+    whatsapp_templates: dict[str, CaseTemplate] = field(default_factory=dict)
     legal_help: tuple[str, ...] = (
         "EOIR pro bono list: justice.gov/eoir/list-pro-bono-legal-service-providers",
         "(example) Legal aid clinic: (828) 555-0102",
@@ -91,6 +101,10 @@ def validate_desk(cfg: Any, problems: list[str]) -> None:
     for name, canned in desk.canned.items():
         if not re.fullmatch(r"[a-z0-9_-]{1,20}", name) or not canned.es or not canned.en:
             problems.append(f"desk.canned.{name}: a short lowercase name with es and en texts")
+    for locale, template in desk.whatsapp_templates.items():
+        if locale not in ("es", "en") or not template.name or not template.language:
+            problems.append(f"desk.whatsapp_templates.{locale}: es or en, with a name and a "
+                            "language")
     for channel, ids in desk.helpers.items():
         if channel not in ("console", "telegram", "whatsapp"):
             problems.append(f"desk.helpers.{channel}: unknown channel")

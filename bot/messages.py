@@ -127,6 +127,9 @@ class Reply:
     menu: Menu | None = None
     to: Address | None = None
     replace: bool = False
+    # Which WhatsApp template carries it outside the 24-hour window: None, the channel's
+    # alert template; "case", the case desk's "you have an answer" template (issue 16).
+    template: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

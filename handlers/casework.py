@@ -97,10 +97,14 @@ async def answer(ctx: Context, msg: Incoming) -> list[Reply]:
     if address is None:
         return [Reply(ctx.t("The person is no longer reachable; close the case with /cerrar."))]
     t = ctx.i18n.translator(row.locale)
-    to_person = Reply(t("{org} ({code}):", org=ctx.config.resources.org_name, code=row.code)
-                      + f"\n{text}\n\n" + t("Answer here. /salir leaves the conversation."),
-                      to=address)
-    return [to_person, Reply(ctx.t("Sent to {code}.", code=row.code))]
+    result = await ctx.desk.deliver(Reply(
+        t("{org} ({code}):", org=ctx.config.resources.org_name, code=row.code)
+        + f"\n{text}\n\n" + t("Answer here. /salir leaves the conversation."),
+        to=address, template="case"))
+    if not result.ok:
+        return [Reply(ctx.t("Saved in {code}, but it could not be delivered now ({error}).",
+                            code=row.code, error=result.error or "?"))]
+    return [Reply(ctx.t("Sent to {code}.", code=row.code))]
 
 
 @router.command("nota", "note")

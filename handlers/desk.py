@@ -179,6 +179,20 @@ async def leave(ctx: Context, msg: Incoming) -> list[Reply]:
                                         code=case.code)), *relays]
 
 
+@router.button("desk:show")
+async def show_answers(ctx: Context, msg: Incoming) -> list[Reply]:
+    """"See the answer" (the WhatsApp template's button): the helpers' latest answers."""
+    found = await ctx.desk.answers_for(ctx.user.pid)
+    if found is None or not found[1]:
+        return [Reply(ctx.t("There is no new answer for you."), main_menu(ctx))]
+    code, answers = found
+    if await ctx.desk.open_for(ctx.user.pid) is not None:
+        ctx.session.set("case:open")
+    org = ctx.config.resources.org_name
+    return [Reply(ctx.t("{org} ({code}):", org=org, code=code) + "\n" + "\n\n".join(answers)
+                  + "\n\n" + ctx.t("Answer here. /salir leaves the conversation."))]
+
+
 @router.button("desk:helped")
 async def helped(ctx: Context, msg: Incoming) -> list[Reply] | None:
     """The answer to "Did we help you?"."""

@@ -16,10 +16,10 @@ MAIN_ITEMS: list[tuple[str, str]] = [
     ("alerts:home", N_("🔔 Alerts")),
     ("kyr:list", N_("Know your rights")),
     ("kyr:topic:resources", N_("Resources")),
-    ("desk:start", N_("Talk to a person")),           # the case desk (issue 16)
-    ("det:start", N_("Was someone detained?")),
     ("lang:pick", N_("Language / Idioma")),
     ("help:show", N_("Help")),
+    ("desk:start", N_("Talk to a person")),           # the case desk (issue 16)
+    ("det:start", N_("Was someone detained?")),
 ]
 
 

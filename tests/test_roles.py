@@ -30,6 +30,7 @@ PUBLIC_BUTTONS = {
     "kyr:topic", "report:start", "report:followup", "alerts:home", "alerts:regions",
     "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop",
     "desk:start", "help:person", "desk:topic", "desk:cancel", "desk:helped", "desk:remind",
+    "desk:show",
     "det:start",
 }
 PUBLIC_STEPS = {"start", "lang", "report", "alerts", "desk", "case", "det"}

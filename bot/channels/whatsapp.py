@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute
 from bot.app import App, menu_of
 from bot.channels import whatsapp_render as render
 from bot.channels.base import WHATSAPP_LIMITS, Limits
+from bot.channels.whatsapp_case import case_template
 from bot.channels.whatsapp_delivery import (
     STOPPED_MARKETING,
     CountingDeliveryEvents,
@@ -264,14 +265,19 @@ class WhatsAppChannel:
 
     async def _send_template(self, identity: WaIdentity, reply: Reply, locale: str | None,
                              pid: str) -> SendResult:
-        spec = self.template_for(locale)
-        if spec is None:
+        if reply.template == "case":    # the case desk's own template (whatsapp_case.py)
+            payload = case_template(self.app.config, locale)
+        else:
+            spec = self.template_for(locale)
+            payload = None if spec is None \
+                else render.template(spec, reply, self.app.config.resources)
+        if payload is None:
             return SendResult(ok=False, permanent=True, error="skipped_window")
-        payload = render.template(spec, reply, self.app.config.resources)
         posted = await self._post(identity, payload)
         if not posted.ok:
             return await self._failed(pid, posted.code)
-        return SendResult(ok=True, provider_id=posted.provider_id, extra={"template": spec.name})
+        return SendResult(ok=True, provider_id=posted.provider_id,
+                          extra={"template": payload["template"]["name"]})
 
     def template_for(self, locale: str | None) -> WhatsAppTemplate | None:
         templates = self.config.templates

@@ -63,6 +63,13 @@ async def open_for(db: Database, pid: str) -> CaseRow | None:
     return _row(row) if row is not None else None
 
 
+async def last_closed(db: Database, pid: str) -> CaseRow | None:
+    row = await db.fetchone(
+        "SELECT * FROM cases WHERE pid = ? AND status = 'closed' ORDER BY id DESC LIMIT 1",
+        (pid,))
+    return _row(row) if row is not None else None
+
+
 async def open_cases(db: Database) -> list[CaseRow]:
     rows = await db.fetchall(
         "SELECT * FROM cases WHERE status IN ('queued', 'assigned') ORDER BY id")
