@@ -36,6 +36,8 @@ MAX_TEXT = 1500
 
 PidFor = Callable[[Address], str]
 Send = Callable[[Address, Reply], Awaitable[SendResult]]
+# Creates a case's topic in the helpers' Telegram forum; returns its thread id (or None).
+MakeTopic = Callable[[str], Awaitable[str | None]]
 
 
 def normalise_code(text: str) -> str | None:
@@ -68,13 +70,14 @@ class Line:
 
 class Desk:
     def __init__(self, db: Database, privacy: Privacy, config: Config, i18n: I18n,
-                 pid_for: PidFor, send: Send) -> None:
+                 pid_for: PidFor, send: Send, make_topic: MakeTopic | None = None) -> None:
         self._db = db
         self._privacy = privacy
         self._config = config
         self._i18n = i18n
         self._pid_for = pid_for
         self._send = send
+        self._make_topic = make_topic
 
     # -- the person ----------------------------------------------------------------------
     async def open_case(self, pid: str, topic: str, locale: str, county: str | None,
@@ -85,6 +88,10 @@ class Desk:
             case_id = await store.create(self._db, code, topic, locale, county, pid, now)
             if case_id is not None:
                 await store.person_wrote(self._db, case_id, self._seal(case_id, text), now)
+                if self._config.desk.telegram_forum_chat_id and self._make_topic is not None:
+                    thread = await self._make_topic(code)
+                    if thread is not None:
+                        await store.set_thread(self._db, case_id, thread)
                 return code
         raise RuntimeError("no free case code")
 
@@ -117,6 +124,10 @@ class Desk:
     # -- helpers -------------------------------------------------------------------------
     async def case(self, code: str) -> CaseRow | None:
         return await store.by_code(self._db, code)
+
+    async def case_in_thread(self, thread: str) -> CaseRow | None:
+        """The open case whose forum topic this is."""
+        return await store.by_thread(self._db, thread)
 
     def view(self, row: CaseRow, helper: str, now: float) -> Case:
         waiting = None if row.waiting is None else int((now - row.waiting) // 60)
@@ -229,6 +240,11 @@ class Desk:
         targets = self.helpers()
         if row.helper is not None and event in ("person", "left"):
             targets = [a for a in targets if self._pid_for(a) == row.helper] or targets
+        forum = self._config.desk.telegram_forum_chat_id
+        if forum and row.thread:
+            # The case's topic is its home: Telegram helpers read it there, not one by one.
+            targets = [Address("telegram", f"{forum}/{row.thread}"),
+                       *(a for a in targets if a.channel != "telegram")]
         replies = []
         for address in targets:
             locale = await self._locale_of(address)

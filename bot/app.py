@@ -63,7 +63,8 @@ class App:
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=AlertDesk(self), fetch_media=self.fetch_media,
-            desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for, self.send))
+            desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for, self.send,
+                      self.create_topic))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
@@ -130,6 +131,12 @@ class App:
         data = await fetch(msg.media)
         return data if isinstance(data, bytes) else None
 
+    async def create_topic(self, name: str) -> str | None:
+        """A case's topic in the helpers' Telegram forum, when Telegram runs (issue 16)."""
+        create = getattr(self.channels.get("telegram"), "create_topic", None)
+        topic = await create(name) if create is not None else None
+        return topic if isinstance(topic, str) else None
+
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Runs one incoming message through the router; returns the replies to send."""
         actor = Address(msg.address.channel, msg.actor)
@@ -152,7 +159,8 @@ class App:
             session.data = json.loads(self.privacy.unseal(data_sealed, f"session:{pid}"))
         if session.state is None and await self.services.desk.open_for(pid) is not None:
             session.state = "case:open"     # an open case takes the person's words (issue 16)
-        if user.locale is None and session.state is None and user.role == "person":
+        if user.locale is None and session.state is None and user.role == "person" \
+                and msg.thread is None:     # not in the helpers' forum (issue 16)
             # Nobody has chosen a language yet: everything leads to the bilingual welcome
             # (not for moderators, whose first message may be a card's button).
             session.state = "start:language"

@@ -75,6 +75,9 @@ class DeskConfig:
     ice_line: str = "1-888-351-4024"
     ice_line_hours: str = "weekdays / entre semana (example: check ice.gov)"
     # Free legal help shown in "¿Detuvieron a alguien?" (sample entries: replace them).
+    # The helpers' Telegram forum supergroup (topics on): one topic per case; a message in
+    # the topic goes to the person. Empty: helpers use the commands only.
+    telegram_forum_chat_id: str = ""
     # Locale → the WhatsApp template used when a helper answers after the 24-hour window.
     whatsapp_templates: dict[str, CaseTemplate] = field(default_factory=dict)
     legal_help: tuple[str, ...] = (
@@ -101,6 +104,9 @@ def validate_desk(cfg: Any, problems: list[str]) -> None:
     for name, canned in desk.canned.items():
         if not re.fullmatch(r"[a-z0-9_-]{1,20}", name) or not canned.es or not canned.en:
             problems.append(f"desk.canned.{name}: a short lowercase name with es and en texts")
+    forum = desk.telegram_forum_chat_id
+    if forum and not re.fullmatch(r"-\d+", forum):
+        problems.append("desk.telegram_forum_chat_id: a group's numeric chat id (negative)")
     for locale, template in desk.whatsapp_templates.items():
         if locale not in ("es", "en") or not template.name or not template.language:
             problems.append(f"desk.whatsapp_templates.{locale}: es or en, with a name and a "

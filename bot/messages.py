@@ -64,6 +64,8 @@ class Incoming:
     media: Media | None = None
     user_id: str | None = None
     is_group: bool = False
+    # A topic of the helpers' Telegram forum (one per case, issue 16); None elsewhere.
+    thread: str | None = None
 
     @property
     def actor(self) -> str:

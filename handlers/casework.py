@@ -22,10 +22,14 @@ MAX_ANSWER = 1500
 
 
 async def _case(ctx: Context, msg: Incoming) -> tuple[CaseRow | None, str, list[Reply]]:
-    """The case named by the first word after the command, the rest, or a kind error."""
+    """The case named by the first word after the command (in a case's forum topic, the
+    topic's case when no code is given), the rest, or a kind error."""
     word, _, rest = msg.args.partition(" ")
     code = normalise_code(word)
-    row = await ctx.desk.case(code) if code else None
+    if code is None and msg.thread is not None:
+        row, rest = await ctx.desk.case_in_thread(msg.thread), msg.args
+    else:
+        row = await ctx.desk.case(code) if code else None
     if row is None or row.status == "closed":
         return None, "", [Reply(ctx.t("There is no open case with that code. /casos lists "
                                       "them."))]
@@ -76,12 +80,30 @@ async def take(ctx: Context, msg: Incoming) -> list[Reply]:
                           "answer, see /respuestas).", code=row.code))]
 
 
+def _in_topic(ctx: Context, msg: Incoming) -> bool:
+    return msg.thread is not None and msg.command is None and bool(msg.text.strip())
+
+
+@router.text(_in_topic)
+async def answer_in_topic(ctx: Context, msg: Incoming) -> list[Reply]:
+    """A helper writes in a case's forum topic: it goes to the person."""
+    row = await ctx.desk.case_in_thread(msg.thread or "")
+    if row is None:
+        return [Reply(ctx.t("This topic's case is closed."))]
+    return await _answer(ctx, row, msg.text.strip())
+
+
 @router.command("responder", "reply")
 async def answer(ctx: Context, msg: Incoming) -> list[Reply]:
     """/responder C-XXXX texto: the text goes to the person, re-sent by the bot."""
     row, text, error = await _case(ctx, msg)
     if row is None:
         return error
+    return await _answer(ctx, row, text)
+
+
+async def _answer(ctx: Context, row: CaseRow, text: str) -> list[Reply]:
+    """Sends a helper's text (or !name, a prepared answer) to the person; says how it went."""
     if text.startswith("!"):
         canned = ctx.config.desk.canned.get(text[1:].strip().lower())
         if canned is None:

@@ -57,19 +57,13 @@ async def menu_button(ctx: Context, msg: Incoming) -> list[Reply]:
 @router.command("ayuda", "help")
 async def show_help(ctx: Context, msg: Incoming) -> list[Reply]:
     """Explains what the bot does and which commands exist."""
-    return [Reply(help_text(ctx), help_menu(ctx))]
+    return [Reply(help_text(ctx), main_menu(ctx))]
 
 
 @router.button("help:show")
 async def help_button(ctx: Context, msg: Incoming) -> list[Reply]:
     """The Help menu item."""
-    return [Reply(help_text(ctx), help_menu(ctx), replace=True)]
-
-
-def help_menu(ctx: Context) -> Menu:
-    """Help offers a person before anything else (issue 16)."""
-    return Menu((Button("desk:start", ctx.t("Talk to a person")),
-                 Button("menu:main", ctx.t("Menu"))))
+    return [Reply(help_text(ctx), main_menu(ctx), replace=True)]
 
 
 def help_text(ctx: Context) -> str:

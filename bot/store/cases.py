@@ -32,12 +32,14 @@ class CaseRow:
     assigned: float | None
     reminded: bool
     first_reply_min: int | None
+    thread: str | None = None       # the case's topic in the helpers' Telegram forum
 
 
 def _row(r: Any) -> CaseRow:
     return CaseRow(int(r["id"]), str(r["code"]), str(r["topic"]), str(r["locale"]), r["county"],
                    str(r["status"]), r["pid"], r["helper"], float(r["started"] or 0),
-                   r["waiting"], r["assigned"], bool(r["reminded"]), r["first_reply_min"])
+                   r["waiting"], r["assigned"], bool(r["reminded"]), r["first_reply_min"],
+                   r["thread"])
 
 
 async def create(db: Database, code: str, topic: str, locale: str, county: str | None,
@@ -53,6 +55,16 @@ async def create(db: Database, code: str, topic: str, locale: str, county: str |
 
 async def by_code(db: Database, code: str) -> CaseRow | None:
     row = await db.fetchone("SELECT * FROM cases WHERE code = ?", (code,))
+    return _row(row) if row is not None else None
+
+
+async def set_thread(db: Database, case_id: int, thread: str) -> None:
+    await db.execute("UPDATE cases SET thread = ? WHERE id = ?", (thread, case_id))
+
+
+async def by_thread(db: Database, thread: str) -> CaseRow | None:
+    row = await db.fetchone("SELECT * FROM cases WHERE thread = ? AND status != 'closed'",
+                            (thread,))
     return _row(row) if row is not None else None
 
 
@@ -161,7 +173,8 @@ async def purge(db: Database, now: float) -> int:
         await conn.execute(f"DELETE FROM case_messages WHERE case_id IN ({due})", (int(now),))
         cur = await conn.execute(
             "UPDATE cases SET pid = NULL, code = NULL, helper = NULL, started = NULL,"
-            " assigned = NULL, waiting = NULL, remind_at = NULL WHERE status = 'closed'"
+            " assigned = NULL, waiting = NULL, remind_at = NULL, thread = NULL"
+            " WHERE status = 'closed'"
             " AND code IS NOT NULL AND purge_after <= ?", (int(now),))
         return cur.rowcount
 
@@ -178,7 +191,7 @@ async def forget(db: Database, pid: str, now: float) -> int:
             "UPDATE cases SET status = 'closed', outcome = COALESCE(outcome, 'forgotten'),"
             " closed = COALESCE(closed, ?), pid = NULL, code = NULL, helper = NULL,"
             " started = NULL, assigned = NULL, waiting = NULL, remind_at = NULL,"
-            " purge_after = ?"
+            " thread = NULL, purge_after = ?"
             " WHERE pid = ?", (coarse_hour(now), int(now), pid))
         return cur.rowcount
 

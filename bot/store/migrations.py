@@ -239,6 +239,7 @@ MIGRATIONS.append(
                 outcome TEXT,
                 helped TEXT,
                 remind_at INTEGER,
+                thread TEXT,
                 purge_after INTEGER
             )""",
             "CREATE INDEX cases_pid ON cases(pid) WHERE pid IS NOT NULL",
