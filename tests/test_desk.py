@@ -145,3 +145,35 @@ async def test_timers_remind_then_requeue(tmp_path: Path) -> None:
         assert "vuelve a la cola" in other.inbox[-1].text
         await other.say("/casos")
         assert f"{code}" in other.last.text and "esperando" in other.last.text
+
+
+async def test_a_detained_case_offers_a_reminder_to_check_the_locator(tmp_path: Path) -> None:
+    async with Harness.open(tmp_path) as h:
+        ana, helper = h.person("ana"), h.person("help1")
+        await ana.start_in("es")
+        code = await open_case(ana, "detained", "no encuentro a mi hermano")
+        await helper.say(f"/cerrar {code} referido")
+        assert "desk:remind" in [b.id for b in ana.inbox[-1].menu.buttons]  # type: ignore[union-attr]
+        await ana.press("desk:remind")
+        assert "mañana" in ana.last.text
+        h.clock.advance(23 * 3600)
+        assert await run_desk(h.app) == 0
+        h.clock.advance(3600)
+        assert await run_desk(h.app) == 1
+        assert "locator.ice.gov" in ana.inbox[-1].text
+        assert await run_desk(h.app) == 0              # once
+
+
+async def test_photos_are_not_passed_on_and_salir_without_a_case_is_kind(tmp_path: Path) -> None:
+    async with Harness.open(tmp_path) as h:
+        ana, helper = h.person("ana"), h.person("help1")
+        await ana.start_in("es")
+        await ana.say("/salir")
+        assert "No tiene ninguna conversación abierta" in ana.last.text
+        await open_case(ana)
+        seen = len(helper.inbox)
+        await ana.send_photo(b"\xff\xd8 not really a jpeg")
+        assert "no pasamos fotos" in ana.last.text
+        assert len(helper.inbox) == seen
+        await ana.say("menu")                     # while open, words go to the case
+        assert ana.last.text.startswith("✓") and "menu" in helper.inbox[-1].text
