@@ -86,7 +86,8 @@ async def test_an_answer_after_24_hours_goes_as_the_template_and_its_button_show
         assert code in helper.last.text and "Beatriz" not in helper.last.text
         await helper.say(f"/responder {code} Hola, ¿cuándo es su cita?")
         await env.settle()
-        assert bea.inbox[-1].type == "text" and "¿cuándo es su cita?" in bea.inbox[-1].text
+        assert bea.inbox[-1].type == "text" and "¿cuándo es su cita?" in bea.inbox[-1].text, \
+            (helper.last.text, [(s.type, s.text[:40]) for s in bea.inbox])
         env.clock.advance(25 * 3600)
         await helper.say(f"/responder {code} Tenemos un abogado para usted")
         await env.settle()

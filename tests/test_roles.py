@@ -80,6 +80,8 @@ def _input(route: Route) -> tuple[Incoming, str | None]:
         return Incoming(ADDRESS, text="hello"), f"{route.key}:x"
     if route.kind in ("keyword", "word"):
         return Incoming(ADDRESS, text=route.key), None
+    if route.kind == "text":        # the case desk's forum topics (a message with a thread)
+        return Incoming(ADDRESS, text="an answer in the topic", thread="1"), None
     raise AssertionError(f"teach this test to reach a {route.kind} route with a role")
 
 
