@@ -42,8 +42,11 @@ MakeTopic = Callable[[str], Awaitable[str | None]]
 
 def normalise_code(text: str) -> str | None:
     """"c-7q3k", "7Q3K" → "C-7Q3K"; None when it cannot be a code."""
-    raw = text.strip().upper().removeprefix("C-").removeprefix("C")
-    raw = raw.lstrip("-")
+    raw = text.strip().upper()
+    if raw.startswith("C-"):
+        raw = raw[2:]
+    elif len(raw) == 5 and raw.startswith("C"):    # "C7Q3K"
+        raw = raw[1:]
     if len(raw) == 4 and all(c in ALPHABET for c in raw):
         return f"C-{raw}"
     return None

@@ -177,3 +177,13 @@ async def test_photos_are_not_passed_on_and_salir_without_a_case_is_kind(tmp_pat
         assert len(helper.inbox) == seen
         await ana.say("menu")                     # while open, words go to the case
         assert ana.last.text.startswith("✓") and "menu" in helper.inbox[-1].text
+
+
+def test_codes_are_read_however_they_are_typed() -> None:
+    from alerts.desk import normalise_code
+
+    for typed in ("C-CABC", "c-cabc", " CCABC ", "CABC"):
+        assert normalise_code(typed) == "C-CABC", typed
+    assert normalise_code("C-7Q3K") == "C-7Q3K"
+    for bad in ("C-7Q3", "C-0O1I", "hola", "", "C-7Q3KK"):
+        assert normalise_code(bad) is None, bad
