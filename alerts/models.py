@@ -18,8 +18,15 @@ class Role(StrEnum):
     VERIFIER = "verifier"    # confirms or rejects reports
     PUBLISHER = "publisher"  # also publishes alerts
     ADMIN = "admin"          # everything
+    # Answers people on the case desk (issue 16). Not a rung of the moderation ladder: only
+    # helpers and admins reach HELPER, and a helper reaches nothing above PERSON.
+    HELPER = "helper"
 
     def at_least(self, other: Role) -> bool:
+        if other is Role.HELPER:
+            return self in (Role.HELPER, Role.ADMIN)
+        if self is Role.HELPER:
+            return other is Role.PERSON
         order = list(Role)
         return order.index(self) >= order.index(other)
 

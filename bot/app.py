@@ -13,8 +13,10 @@ from pathlib import Path
 from alerts import moderators
 from alerts.audit import AuditLog
 from alerts.audit_head import HEAD_FILE
+from alerts.desk import Desk
 from alerts.dispatcher import DeliveryDispatcher
 from alerts.integrity import adopt_legacy
+from alerts.models import Role
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
@@ -74,7 +76,9 @@ class App:
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=self.alerts, fetch_media=self.fetch_media,
             button_text_limit=self.button_text_limit, status=self.status_facts,
-            public=PublicAlerts(self.db, self.privacy, self.config))
+            public=PublicAlerts(self.db, self.privacy, self.config),
+            desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for, self.send,
+                      self.create_topic))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
@@ -146,6 +150,14 @@ class App:
                             lambda: scheduled_backup(self)))
         return jobs
 
+    async def run_desk(self) -> int:
+        """The case desk's timers (reminders, requeues, purge): sends what they produce."""
+        replies = await self.services.desk.tick(self.clock.now())
+        for reply in replies:
+            if reply.to is not None:
+                await self.send(reply.to, reply)
+        return len(replies)
+
     async def purge(self) -> None:
         """The retention purge (start-up and hourly)."""
         await purge(self.db, self.audit, self.config, self.clock.now())
@@ -157,8 +169,17 @@ class App:
     def role_for(self, channel: str, actor: str) -> str:
         """"verifier", "publisher" or "admin" for the people the config lists, else "person".
 
-        Ids are normalised, so a WhatsApp number matches however it is written."""
-        return self.reports.roster.role(Address(channel, actor)).value
+        Ids are normalised, so a WhatsApp number matches however it is written. Case-desk
+        helpers (issue 16) are "helper"; a moderator role wins."""
+        address = Address(channel, actor)
+        role = self.reports.roster.role(address)
+        if role is not Role.PERSON:
+            return role.value
+        key = person_key(address)
+        if any(person_key(Address(channel, helper)) == key
+               for helper in self.config.desk.helpers.get(channel, ())):
+            return Role.HELPER.value
+        return role.value
 
     def moderator_key(self, address: Address) -> str | None:
         """The person key of the moderator at `address` (the same on every channel they use);
@@ -180,6 +201,12 @@ class App:
         """How much text `channel` shows in one message that carries buttons."""
         adapter = self.channels.get(channel)
         return adapter.limits.text_with_buttons if adapter is not None else None
+
+    async def create_topic(self, name: str) -> str | None:
+        """A case's topic in the helpers' Telegram forum, when Telegram runs (issue 16)."""
+        create = getattr(self.channels.get("telegram"), "create_topic", None)
+        topic = await create(name) if create is not None else None
+        return topic if isinstance(topic, str) else None
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Runs one incoming message through the router; returns the replies to send."""
@@ -209,7 +236,10 @@ class App:
                           data=dict(memory[1]) if memory else {})
         if data_sealed:
             session.data = json.loads(self.privacy.unseal(data_sealed, f"session:{pid}"))
-        if user.locale is None and session.state is None and user.role == "person":
+        if session.state is None and await self.services.desk.open_for(pid) is not None:
+            session.state = "case:open"     # an open case takes the person's words (issue 16)
+        if user.locale is None and session.state is None and user.role == "person" \
+                and msg.thread is None:     # not in the helpers' forum (issue 16)
             # Nobody has chosen a language yet: everything leads to the bilingual welcome
             # (not for moderators, whose first message may be a card's button).
             session.state = "start:language"

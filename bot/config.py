@@ -48,6 +48,8 @@ __all__ = [
     "secret",
 ]
 
+from bot.desk_config import DeskConfig
+
 DEFAULT_CONFIG_NAME = "config.toml"
 
 
@@ -217,6 +219,7 @@ class Config:
     # One entry per person (bot/config_people.py); filled from the old per-channel format when
     # the file has no [[moderators]].
     moderators: tuple[Moderator, ...] = ()
+    desk: DeskConfig = field(default_factory=DeskConfig)     # issue 16, bot/desk_config.py
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 

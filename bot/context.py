@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts.audit import AuditLog
+from alerts.desk import Desk
 from alerts.models import Role
 from alerts.regions import Regions
 from alerts.reports import ReportService
@@ -110,6 +111,10 @@ class Context:
     @property
     def public(self) -> PublicAlerts:
         return self.services.public
+
+    @property
+    def desk(self) -> Desk:
+        return self.services.desk
 
     # -- this turn ------------------------------------------------------------------------
     @property

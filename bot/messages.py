@@ -65,6 +65,8 @@ class Incoming:
     media: Media | None = None
     user_id: str | None = None
     is_group: bool = False
+    # A topic of the helpers' Telegram forum (one per case, issue 16); None elsewhere.
+    thread: str | None = None
 
     @property
     def actor(self) -> str:
@@ -139,6 +141,9 @@ class Reply:
     card: int | None = None
     update: str | None = None
     photo: bytes | None = field(default=None, repr=False)
+    # Which WhatsApp template carries it outside the 24-hour window: None, the channel's
+    # alert template; "case", the case desk's "you have an answer" template (issue 16).
+    template: str | None = None
 
 
 class SendOutcome(StrEnum):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from alerts import subscriptions as subs
 from alerts.audit import AuditLog
+from alerts.desk import Desk
 from alerts.regions import Regions
 from alerts.reports import ReportService
 from alerts.service import AlertService
@@ -98,3 +99,4 @@ class Services:
     button_text_limit: ButtonTextLimit
     status: StatusReader
     public: PublicAlerts        # verified alerts as broadcast (the rumour check)
+    desk: Desk      # the case desk (issue 16)

@@ -7,6 +7,9 @@ module listed earlier wins a tie: account before kyr, fallback always last.
 from handlers import (
     account,
     alerting,
+    casework,
+    desk,
+    detained,
     fallback,
     kyr,
     menu,
@@ -30,6 +33,9 @@ ROUTERS = [
     moderation.router,
     alerting.router,
     status.router,
+    desk.router,        # the case desk (issue 16)
+    casework.router,
+    detained.router,
     subscribe.router,
     # before kyr: a pasted alert is checked, not searched as a question
     rumour.router,

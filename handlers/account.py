@@ -79,8 +79,9 @@ async def ask_forget(ctx: Context, msg: Incoming) -> list[Reply]:
     """/olvidarme: says what will be deleted and asks to confirm."""
     ctx.session.set("account:forget")
     text = ctx.t("This deletes everything we keep about you: your language, where you are in a "
-                 "conversation, and any \"tell me the outcome\" request. Reports you sent stay, "
-                 "but they were never linked to you. Delete everything?")
+                 "conversation, your conversations with a person, and any \"tell me the "
+                 "outcome\" request. Reports you sent stay, but they were never linked to you. "
+                 "Delete everything?")
     return [Reply(text, Menu((Button("account:forget:yes", ctx.t("Yes, delete all")),
                               Button("account:forget:no", ctx.t("No, keep it")))))]
 
@@ -95,6 +96,7 @@ async def confirm_forget(ctx: Context, msg: Incoming) -> list[Reply] | None:
         return main_menu_reply(ctx, ctx.t("Nothing was deleted.") + "\n\n"
                                + ctx.t("What would you like to do?"))
     await ctx.reports.forget(msg.address)
+    await ctx.desk.forget(ctx.user.pid, ctx.now)    # open or recent cases: closed, purged
     await ctx.users.forget(ctx.user.pid)
     text = ctx.t("Done: everything we kept about you is deleted. If you write again, we start "
                  "from the beginning.")

@@ -110,11 +110,3 @@ async def search_topics(ctx: Context, msg: Incoming) -> list[Reply]:
                 Button("kyr:list", ctx.t("All topics")), Button("menu:main", ctx.t("Menu"))]
     return [Reply(text, Menu(tuple(buttons)))]
 
-
-@router.button("help:person")
-async def talk_to_a_person(ctx: Context, msg: Incoming) -> list[Reply]:
-    """How to reach a person: the hotline and its hours."""
-    text = ctx.t("To talk to a person, call the hotline: {hotline}",
-                 hotline=hotline_line(ctx.config.resources, ctx.t, ctx.locale))
-    buttons = (Button("kyr:list", ctx.t("All topics")), Button("menu:main", ctx.t("Menu")))
-    return [Reply(text, Menu(buttons))]

@@ -20,6 +20,8 @@ MAIN_ITEMS: list[tuple[str, str]] = [
     ("rumour:ask", N_("❓ Is this alert real?")),
     ("lang:pick", N_("Language / Idioma")),
     ("help:show", N_("Help")),
+    ("desk:start", N_("Talk to a person")),           # the case desk (issue 16)
+    ("det:start", N_("Was someone detained?")),
 ]
 
 
@@ -73,7 +75,8 @@ def help_text(ctx: Context) -> str:
         "• /report sends an anonymous report of what you see.\n"
         "• /menu shows the menu at any time.\n"
         "• /cancel stops what you are doing.\n"
-        "• /language changes the language.\n\n"
+        "• /language changes the language.\n"
+        "• /persona: talk to a person, anonymously.\n\n"
         "In an emergency call the hotline: {hotline}",
         org=ctx.config.resources.org_name, hotline=shown(ctx.config.resources.hotline, ctx.t),
     )

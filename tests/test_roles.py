@@ -21,14 +21,19 @@ PUBLIC_COMMANDS = {
     "start", "menu", "inicio", "ayuda", "help", "cancelar", "cancel", "idioma", "language",
     "lang", "olvidarme", "forget-me", "forget_me", "forgetme", "olvidar", "reportar", "report",
     "reporte", "alertas", "alerts", "suscribir", "subscribe", "esreal", "isreal", "real",
+    # the case desk (issue 16): asking for a person, leaving, the detained guide
+    "persona", "hablar", "person", "talk", "salir", "leave", "exit", "detenido", "detenida",
+    "detained",
 }
 PUBLIC_BUTTONS = {
     "menu:main", "help:show", "lang:pick", "lang:set", "account:forget", "kyr:list",
     "kyr:topic", "kyr:sources", "help:person", "report", "report:start", "report:followup",
     "alerts:home", "alerts:regions", "alerts:toggle", "alerts:mode", "alerts:quiet", "alerts:stop",
     "rumour:ask",
+    "desk:start", "desk:topic", "desk:cancel", "desk:helped", "desk:remind", "desk:show",
+    "det:start",
 }
-PUBLIC_STEPS = {"start", "lang", "report", "alerts", "rumour"}
+PUBLIC_STEPS = {"start", "lang", "report", "alerts", "rumour", "desk", "case", "det"}
 PUBLIC = {"command": PUBLIC_COMMANDS, "button": PUBLIC_BUTTONS, "step": PUBLIC_STEPS}
 ADDRESS = Address("console", "eve")
 
@@ -44,8 +49,13 @@ def test_every_route_outside_the_public_lists_declares_a_role() -> None:
     assert undeclared == []
     # The staff areas say so once, on the router.
     gated = {router.name: router.access for router in ROUTERS if router.access is not None}
-    assert set(gated) == {"moderation", "alerting", "status"}
-    assert all(access.role.at_least(Role.VERIFIER) for access in gated.values())
+    assert set(gated) == {"moderation", "alerting", "status", "casework"}
+    assert all(access.role.at_least(Role.VERIFIER) for name, access in gated.items()
+               if name != "casework")
+    # The case desk is its own role: moderators below admin cannot read cases.
+    assert gated["casework"].role is Role.HELPER
+    assert not Role.PUBLISHER.at_least(Role.HELPER) and Role.ADMIN.at_least(Role.HELPER)
+    assert not Role.HELPER.at_least(Role.VERIFIER)
 
 
 def test_the_guard_would_see_a_command_without_a_role() -> None:
@@ -70,6 +80,8 @@ def _input(route: Route) -> tuple[Incoming, str | None]:
         return Incoming(ADDRESS, text="hello"), f"{route.key}:x"
     if route.kind in ("keyword", "word"):
         return Incoming(ADDRESS, text=route.key), None
+    if route.kind == "text":        # the case desk's forum topics (a message with a thread)
+        return Incoming(ADDRESS, text="an answer in the topic", thread="1"), None
     raise AssertionError(f"teach this test to reach a {route.kind} route with a role")
 
 

@@ -63,11 +63,15 @@ CARL, CARL_NAME, CARL_PHONE = "carl-7c1e", "Carlos Vigía", "(828) 555-0199"
 ANA_DETAILS = "zorro morado frente a la iglesia"
 BEA_DETAILS = "colibri azul en la gasolinera"
 CARL_DRAFT = "tortuga verde junto al puente"
+DANI, DANI_NAME, DANI_PHONE = "dani-4b2f", "Daniela Farola", "(828) 555-0177"
+DANI_CASE = "mapache gris en la corte"
+HELPER_ANSWER = "lechuza blanca responde"
 NOTE = "cerca del mercado"
 EXIF = "exif-7f3a-canary"
 
 TEXTS = [ANA_NAME, ANA_USER, ANA_PHONE, BEA_NAME, BEA_PHONE, CARL, CARL_NAME, CARL_PHONE,
-         ANA_DETAILS, BEA_DETAILS, CARL_DRAFT, NOTE, EXIF, str(ANA_ID), BEA_WA]
+         ANA_DETAILS, BEA_DETAILS, CARL_DRAFT, DANI, DANI_NAME, DANI_PHONE,
+         DANI_CASE, HELPER_ANSWER, NOTE, EXIF, str(ANA_ID), BEA_WA]
 COORDINATES = [ANA_LAT, ANA_LON, BEA_LAT, BEA_LON]
 NUMBERS = [ANA_ID, int(BEA_WA), int("8285550142"), int("528765 4321".replace(" ", ""))]
 
@@ -265,6 +269,20 @@ async def console_session(world: World) -> None:
         await carl.press(button)
     await carl.say(CARL_DRAFT)
     assert "report:photo:skip" in carl.button_ids()
+    # Dani asks for a person: her words are sealed in the case, her number scrubbed.
+    dani = world.harness.person(DANI)
+    await dani.start_in("es")
+    await dani.press("desk:start")
+    await dani.press("desk:topic:detained")
+    await dani.press("desk:county:skip")
+    await dani.say(f"{DANI_CASE}, soy {DANI_NAME}, {DANI_PHONE}")
+    helper = world.harness.person("help1")
+    await helper.say("/casos")
+    code = helper.last.text.split("\n")[1].split(" ")[0]
+    await helper.say(f"/tomar {code}")
+    assert DANI_CASE in helper.last.text and DANI_PHONE not in helper.last.text
+    await helper.say(f"/responder {code} {HELPER_ANSWER}")
+    assert HELPER_ANSWER in dani.inbox[-1].text
 
 
 async def test_a_seized_database_gives_away_nobody(world: World,
@@ -365,7 +383,35 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert tables == {"users", "sessions", "reports", "sqlite_sequence", "report_photos",
                       "verifications", "followups", "audit", "audit_anchor", "subscribers",
                       "subscription_regions", "alerts", "deliveries", "notices", "key_check",
-                      "schedule_runs", "card_messages"}
+                      "schedule_runs", "card_messages", "cases", "case_messages"}
+    await cases_level_two(world)
+
+
+async def cases_level_two(world: World) -> None:
+    """A case: no column for an address or a name; the words sealed; after the grace period
+    only topic, county, outcome and durations remain, and nothing joins it to Dani."""
+    app, db = world.app, world.app.db
+    columns = [r[1] for r in await db.fetchall("PRAGMA table_info(cases)")]
+    assert not {"address", "name", "phone", "chat_id", "username"} & set(columns)
+    [case] = await db.fetchall("SELECT * FROM cases")
+    dani = app.pid_for(Address("console", DANI))
+    assert case["pid"] == dani and case["opened"] % 3600 == 0      # linked while open
+    for message_id, case_id, sealed in await db.fetchall(
+            "SELECT id, case_id, body_sealed FROM case_messages"):
+        text = app.privacy.unseal_text(bytes(sealed), f"case:{case_id}")
+        assert DANI_PHONE not in text and message_id
+    helper = world.harness.person("help1")
+    await helper.say(f"/cerrar {case['code']} referido")
+    await app.services.desk.tick(world.clock.now() + (app.config.desk.grace_days + 1) * 86400)
+    [kept] = await db.fetchall("SELECT * FROM cases")
+    assert {k: kept[k] for k in ("pid", "code", "helper", "started", "waiting", "assigned")} \
+        == dict.fromkeys(("pid", "code", "helper", "started", "waiting", "assigned"))
+    assert (kept["topic"], kept["outcome"]) == ("detained", "referred")
+    assert await db.fetchall("SELECT id FROM case_messages") == []
+    with contextlib.closing(sqlite3.connect(world.data_dir / DB_FILE)) as conn:
+        assert dani not in "\n".join(line for line in conn.iterdump() if "cases" in line)
+
+
 
 
 async def test_a_live_server_copied_and_killed_gives_away_nobody(tmp_path: Path) -> None:

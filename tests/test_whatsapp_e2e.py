@@ -103,7 +103,7 @@ async def test_english_person_and_numbers_outside_a_menu(
         (menu,) = await bob.says("2")  # "2" on the welcome = English
         assert menu.interactive["action"]["button"] == "Options"
         assert "Know your rights" in [title for _, title in menu.choices]
-        (reply,) = await bob.says("9")  # no ninth item: an ordinary message
+        (reply,) = await bob.says("12")  # no twelfth item: an ordinary message
         assert reply.text == "Sorry, I did not understand. Please choose an option."
         assert env.fake.rejected == []
 

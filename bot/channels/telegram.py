@@ -39,6 +39,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
+from bot.channels import telegram_forum
 from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError
 from bot.channels.telegram_codec import ALLOWED_UPDATES, BotIdentity, Leave, classify, render
 from bot.channels.telegram_http import AiohttpRequest
@@ -231,7 +232,8 @@ class TelegramChannel:
         if not self._seen.add(update.update_id):
             return  # Telegram redelivers when an answer was slow; handle each update once
         assert self._me is not None
-        event = classify(update, self._me, self.config.moderators_chat_id)
+        event = classify(update, self._me, self.config.moderators_chat_id,
+                         forum=self.app.config.desk.telegram_forum_chat_id)
         query = update.callback_query
         # The press is answered alongside, so the spinner stops at once while processing
         # starts in this very step: App.handle takes the person's lock before any await, which
@@ -305,6 +307,10 @@ class TelegramChannel:
 
     async def respond(self, msg: Incoming, replies: list[Reply]) -> None:
         """Answers in the chat; a first reply marked `replace` edits the pressed menu."""
+        if msg.thread is not None:      # in a case's forum topic: answer in the topic
+            for reply in replies:
+                await self.send(Address(self.name, f"{msg.address.chat_id}/{msg.thread}"), reply)
+            return
         chat = int(msg.address.chat_id)
         pressed = msg.message_id if msg.button_id is not None else None
         try:
@@ -329,7 +335,7 @@ class TelegramChannel:
         A text longer than one Telegram message goes out in parts; if a later part fails, the
         result is that failure (a retry repeats the earlier parts: alerts are kept short).
         """
-        chat = chat_number(address)
+        chat, thread = telegram_forum.split(address)
         if chat is None:
             return SendResult.failed("not a Telegram chat id", permanent=True)
         if reply.photo is not None:
@@ -338,6 +344,7 @@ class TelegramChannel:
             except TelegramError as exc:
                 return send_failure(exc)
             return SendResult.sent(str(sent.message_id))
+        topic = {"message_thread_id": thread} if thread is not None else {}
         parts = render(reply)
         if not parts:
             return SendResult.failed("empty message", permanent=True)
@@ -349,11 +356,16 @@ class TelegramChannel:
                 # `_post` is internal to PTB; the version is pinned below 23.
                 answer = await self.bot._post(
                     "sendMessage", {"chat_id": chat, "text": text, "reply_markup": markup,
-                                    "link_preview_options": NO_PREVIEW})
+                                    "link_preview_options": NO_PREVIEW, **topic})
         except TelegramError as exc:
             return send_failure(exc)
         message_id = answer.get("message_id") if isinstance(answer, dict) else None
         return SendResult.sent(str(message_id) if message_id else None)
+
+    async def create_topic(self, name: str) -> str | None:
+        """A case's topic in the helpers' forum (bot/channels/telegram_forum.py)."""
+        forum = self.app.config.desk.telegram_forum_chat_id
+        return await telegram_forum.create_topic(self.bot, forum, name)
 
     async def edit(self, address: Address, provider_id: str, reply: Reply) -> SendResult:
         """Rewrites a message sent earlier (the publisher's progress: "sent 600 / 1,234")."""

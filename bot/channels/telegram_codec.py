@@ -46,17 +46,18 @@ class BotIdentity:
     username: str
 
 
-def classify(update: Update, me: BotIdentity, room: str) -> Incoming | Leave | None:
+def classify(update: Update, me: BotIdentity, room: str, forum: str = ""
+             ) -> Incoming | Leave | None:
     """What an update means for Compa; None for updates that need nothing (chatter, leaving)."""
     chat = update.effective_chat
     sender = update.effective_user
     if chat is None or (sender is not None and sender.is_bot and sender.id != me.id):
         return None
-    if chat.type == ChatType.PRIVATE or str(chat.id) == room:
+    if chat.type == ChatType.PRIVATE or str(chat.id) in (room, forum):
         if update.callback_query is not None:
             return _from_press(update, chat.type != ChatType.PRIVATE)
         if update.message is not None:
-            return _from_message(update.message, me)
+            return _from_message(update.message, me, str(chat.id) == forum)
         return None
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status not in _JOINED:
@@ -80,7 +81,7 @@ def _from_press(update: Update, group: bool) -> Incoming | None:
     )
 
 
-def _from_message(message: Message, me: BotIdentity) -> Incoming | None:
+def _from_message(message: Message, me: BotIdentity, forum: bool = False) -> Incoming | None:
     user = message.from_user
     if user is None:
         return None
@@ -88,7 +89,10 @@ def _from_message(message: Message, me: BotIdentity) -> Incoming | None:
     text = message.text or message.caption or ""
     if not isinstance(text, str):  # PTB does not check field types
         text = ""
-    if group:
+    # In a case's topic of the helpers' forum every message is for the person (issue 16).
+    thread = str(message.message_thread_id) if forum and message.is_topic_message \
+        and message.message_thread_id is not None else None
+    if group and thread is None:
         # In the moderators' room only what is meant for the bot counts, not the chatter.
         if not _addressed(message, text, me):
             return None
@@ -103,6 +107,7 @@ def _from_message(message: Message, me: BotIdentity) -> Incoming | None:
         media=_media(message),
         user_id=str(user.id) if group else None,
         is_group=group,
+        thread=thread,
     )
 
 

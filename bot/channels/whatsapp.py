@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute
 from bot.app import App, menu_of
 from bot.channels import whatsapp_render as render
 from bot.channels.base import WHATSAPP_LIMITS, DeliveryEvents, Limits, StatusOutcome
+from bot.channels.whatsapp_case import case_template
 from bot.channels.whatsapp_delivery import (
     STOPPED_MARKETING,
     CountingDeliveryEvents,
@@ -281,14 +282,19 @@ class WhatsAppChannel:
 
     async def _send_template(self, identity: WaIdentity, reply: Reply, locale: str | None,
                              pid: str) -> SendResult:
-        spec = self.template_for(locale, staff=reply.staff)
-        if spec is None or reply.photo is not None:   # a picture cannot travel in a template
+        if reply.template == "case":    # the case desk's own template (whatsapp_case.py)
+            payload = case_template(self.app.config, locale)
+        else:
+            spec = self.template_for(locale, staff=reply.staff)
+            if spec is None or reply.photo is not None:   # a picture cannot travel in a template
+                return SendResult.window_closed()
+            payload = render.template(spec, reply, self.app.config.resources)
+        if payload is None:
             return SendResult.window_closed()
-        payload = render.template(spec, reply, self.app.config.resources)
         posted = await self._post(identity, payload)
         if not posted.ok:
             return await self._failed(pid, posted.code)
-        return SendResult.sent(posted.provider_id, template=spec.name)
+        return SendResult.sent(posted.provider_id, template=payload["template"]["name"])
 
     def template_for(self, locale: str | None, *, staff: bool = False
                      ) -> WhatsAppTemplate | None:

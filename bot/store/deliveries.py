@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.store.cases import HELD, OPEN_CASE_PIDS
 from bot.store.db import Database
 
 OPEN = ("pending", "claimed", "retry")
@@ -102,12 +103,17 @@ async def enqueue_followup(conn: aiosqlite.Connection, followup_id: int, origina
     return cur.rowcount
 
 
+# Digests and notices for someone with an open case wait until it closes (issue 16): their rows
+# are written held (next_attempt far ahead) and released when the case closes.
+_NEXT = f"CASE WHEN p.pid IN ({OPEN_CASE_PIDS}) THEN {HELD} ELSE ? END"
+
+
 async def enqueue_digest(conn: aiosqlite.Connection, digest_id: int, now: float, since: int,
                          until: int) -> int:
     """Digest-mode subscribers who had alerts in their regions in [since, until)."""
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
-        " SELECT ?, p.pid, u.channel, 'pending', ? FROM subscribers p"
+        f" SELECT ?, p.pid, u.channel, 'pending', {_NEXT} FROM subscribers p"
         " JOIN users u ON u.pid = p.pid WHERE p.mode = 'digest' AND EXISTS ("
         "  SELECT 1 FROM subscription_regions s JOIN alerts a ON a.region = s.region"
         "  WHERE s.pid = p.pid AND a.type = 'alert' AND a.published >= ?"
@@ -126,7 +132,7 @@ async def enqueue_notice(conn: aiosqlite.Connection, alert_id: int, now: float,
         params = regions
     cur = await conn.execute(
         "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
-        " SELECT ?, p.pid, u.channel, 'pending', ? FROM subscribers p"
+        f" SELECT ?, p.pid, u.channel, 'pending', {_NEXT} FROM subscribers p"
         f" JOIN users u ON u.pid = p.pid WHERE {where}", (alert_id, now, *params))
     return cur.rowcount
 

@@ -281,6 +281,56 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "the case desk: anonymous cases (person link only while open + grace) and sealed"
+        " messages",
+        (
+            # `pid` links the person only while the case is open and for desk.grace_days after;
+            # then it, the code, the helper and the exact times go, and the messages are
+            # deleted: topic, county, outcome and durations (minutes) remain for statistics.
+            # `started`, `waiting` and `assigned` are exact (the queue timers need them) and
+            # exist only until the purge; `opened` and `closed` are rounded to the hour.
+            """CREATE TABLE cases (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                code TEXT UNIQUE,
+                topic TEXT NOT NULL,
+                locale TEXT NOT NULL,
+                county TEXT,
+                status TEXT NOT NULL,
+                pid TEXT REFERENCES users(pid) ON DELETE SET NULL,
+                helper TEXT,
+                opened INTEGER NOT NULL,
+                started REAL,
+                waiting REAL,
+                assigned REAL,
+                reminded INTEGER NOT NULL DEFAULT 0,
+                first_reply_min INTEGER,
+                close_min INTEGER,
+                closed INTEGER,
+                outcome TEXT,
+                helped TEXT,
+                remind_at INTEGER,
+                thread TEXT,
+                purge_after INTEGER
+            )""",
+            "CREATE INDEX cases_pid ON cases(pid) WHERE pid IS NOT NULL",
+            "CREATE INDEX cases_status ON cases(status)",
+            # author: person | helper | note (helpers only). The body is sealed per case;
+            # a person's text is scrubbed before it is stored or shown to a helper.
+            """CREATE TABLE case_messages (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+                author TEXT NOT NULL,
+                body_sealed BLOB NOT NULL,
+                at INTEGER NOT NULL
+            )""",
+            "CREATE INDEX case_messages_case ON case_messages(case_id)",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

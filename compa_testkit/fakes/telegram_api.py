@@ -166,6 +166,7 @@ class FakeTelegram:
         self.on_sent: list[Callable[[Sent], None]] = []
         self.files: dict[str, tuple[str, bytes]] = {}
         self.photos: dict[str, bytes] = {}      # what the bot sent with sendPhoto, by file_id
+        self.topics: dict[int, tuple[str, str]] = {}    # thread id → (forum chat, name)
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -631,6 +632,16 @@ class FakeTelegram:
     async def _m_leaveChat(self, params: dict[str, Any]) -> bool:
         self.left_chats.append(self._chat_id(params))
         return True
+
+    async def _m_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A topic in a forum supergroup (the case desk's, issue 16); ids count from 100."""
+        chat = self._chat_id(params)
+        if not chat.startswith("-") or not str(params.get("name") or ""):
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        thread = 100 + len(self.topics)
+        self.topics[thread] = (chat, str(params["name"]))
+        return {"message_thread_id": thread, "name": str(params["name"]),
+                "icon_color": 7322096}
 
     async def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = str(params.get("file_id") or "")
