@@ -38,11 +38,15 @@ def room(config: Config) -> list[Address]:
         if group:
             addresses.append(Address(channel, str(group)))
             continue
-        addresses.extend(Address(channel, actor) for actor in roles_on(config, channel))
+        # Field verifiers (issue 17) never get cards: they only hear of their own dispatches.
+        addresses.extend(Address(channel, actor) for actor, role
+                         in roles_on(config, channel).items() if role.at_least(Role.VERIFIER))
     return addresses
 
 
 def count(config: Config) -> int:
     """How many moderator ids the config lists, over every enabled channel."""
-    return sum(len(roles_on(config, spec.name)) for spec in dataclasses.fields(config.channels)
+    return sum(sum(1 for role in roles_on(config, spec.name).values()
+                   if role.at_least(Role.VERIFIER))    # field verifiers do not decide
+               for spec in dataclasses.fields(config.channels)
                if getattr(getattr(config.channels, spec.name), "enabled", False))

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from bot import rrn_config
+from bot.rrn_config import RrnConfig
+
 DEFAULT_CONFIG_NAME = "config.toml"
 
 
@@ -225,6 +228,7 @@ class Config:
     retention: RetentionConfig = field(default_factory=RetentionConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    rrn: RrnConfig = field(default_factory=RrnConfig)   # issue 17: field verifiers' dispatch
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -394,7 +398,7 @@ def _check_telegram(cfg: Config, problems: list[str]) -> None:
 # Channel and feature modules register extra checks (e.g. a secret env var that must be set).
 _VALIDATORS: list[Any] = [_check_telegram, _validate_whatsapp]
 
-MODERATOR_ROLES = ("verifier", "publisher", "admin")
+MODERATOR_ROLES = ("field", "verifier", "publisher", "admin")   # "field": issue 17
 
 
 def _validate_reports(cfg: Config, problems: list[str]) -> None:
@@ -425,6 +429,7 @@ def _validate_reports(cfg: Config, problems: list[str]) -> None:
 
 
 _VALIDATORS.append(_validate_reports)
+_VALIDATORS.append(rrn_config.validate)
 
 
 def _check_examples(cfg: Config, problems: list[str]) -> None:
