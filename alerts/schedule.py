@@ -185,6 +185,8 @@ class Scheduler:
             replace_existing=True)
         add(self._drain, IntervalTrigger(seconds=30), id="drain-safety-net",
             replace_existing=True)
+        # Issue 17: field verifiers' escalation and check-ins (alerts/rrn/timers.py).
+        add(self._rrn, IntervalTrigger(minutes=1), id="rrn-timers", replace_existing=True)
         purge = getattr(self.app, "purge", None)
         if callable(purge):
             add(purge, IntervalTrigger(hours=1), id="retention-purge", replace_existing=True)
@@ -212,6 +214,11 @@ class Scheduler:
 
         await send_due_notices(self.app)
         await expire(self.app)
+
+    async def _rrn(self) -> None:
+        from alerts.rrn import timers
+
+        await timers.run(self.app)
 
     async def _drain(self) -> None:
         _wake(self.app)

@@ -15,6 +15,7 @@ from alerts.audit import AuditLog
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
+from alerts.rrn.service import FieldDesk
 from bot import privacy
 from bot.channels.base import Channel, person_key
 from bot.clock import Clock, SystemClock
@@ -63,7 +64,8 @@ class App:
             search=self.search, regions=self.regions, reports=self.reports, audit=self.audit,
             users=Users(self.db, self.privacy), subscriptions=Subscriptions(self.db),
             alerts=AlertDesk(self), fetch_media=self.fetch_media,
-            button_text_limit=self.button_text_limit, status=self.status_facts)
+            button_text_limit=self.button_text_limit, status=self.status_facts,
+            rrn=FieldDesk(self.db, self.privacy, self.config, self.regions))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:

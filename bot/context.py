@@ -16,6 +16,7 @@ from alerts.audit import AuditLog
 from alerts.models import Role
 from alerts.regions import Regions
 from alerts.reports import ReportService
+from alerts.rrn.service import FieldDesk
 from bot.clock import Clock
 from bot.config import Config
 from bot.content import Content
@@ -104,6 +105,11 @@ class Context:
     @property
     def alerts(self) -> AlertDesk:
         return self.services.alerts
+
+    @property
+    def rrn(self) -> FieldDesk:
+        """The field verifiers' roster and dispatch (issue 17)."""
+        return self.services.rrn
 
     # -- this turn ------------------------------------------------------------------------
     @property

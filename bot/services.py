@@ -17,6 +17,7 @@ from alerts.publish import Published
 from alerts.regions import Regions
 from alerts.render import alert_text
 from alerts.reports import ReportService
+from alerts.rrn.service import FieldDesk
 from alerts.status import MessageType
 from bot.channels.base import person_key
 from bot.clock import Clock
@@ -181,3 +182,4 @@ class Services:
     fetch_media: MediaFetcher
     button_text_limit: ButtonTextLimit
     status: StatusReader
+    rrn: FieldDesk        # issue 17: field verifiers' roster and dispatch

@@ -12,6 +12,8 @@ from handlers import (
     menu,
     moderation,
     report,
+    rrn,
+    rrn_field,
     start,
     status,
     subscribe,
@@ -27,6 +29,8 @@ ROUTERS = [
     moderation.router,
     alerting.router,
     status.router,
+    rrn.router,          # issue 17: field verifiers' roster
+    rrn_field.router,    # issue 17: dispatch, check-in, outcome
     subscribe.router,
     kyr.router,
     fallback.router,

@@ -330,6 +330,10 @@ async def on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
     if sent.incident is not None:
         headline = N_("🔗 Another report about this incident.") if sent.linked else None
         replies += await card_replies(ctx, sent.incident, headline=headline)
+        # Issue 17: ping the on-call field verifiers of the county (restarts on a new report).
+        from handlers.rrn_field import dispatch_replies
+
+        replies += await dispatch_replies(ctx, sent.incident)
     return replies
 
 

@@ -291,6 +291,10 @@ class FieldDesk:
                 await store.set_checkin(self.db, incident, pid, None, "alarmed")
                 out.alarms.append(int(incident))
 
+    async def open_incidents(self) -> list[int]:
+        """Incidents whose dispatch still waits for a claim."""
+        return [int(r[0]) for r in await store.running(self.db) if r[3] == "open"]
+
     async def figures(self, since: float) -> list[tuple[str, str, int | None, int | None,
                                                         str | None]]:
         """(county, status, minutes to claim, minutes to outcome, outcome): no names."""
