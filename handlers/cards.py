@@ -85,6 +85,9 @@ def card_text(ctx: Context, locale: str, incident: Incident) -> str:
         lines.extend(_linked_line(t, r) for r in others[:LINKED_SHOWN])
     else:
         lines.append(t("No similar reports in this region in the last hour."))
+    # Issue 17: a confirmation's note (a field verifier's outcome says what they saw).
+    lines.extend("🗒️ " + _clip(v.note, DETAILS_SHOWN) for v in incident.votes
+                 if v.decision is Decision.CONFIRM and v.note)
     lines.append(_status_line(ctx, t, incident))
     return _clip("\n".join(lines), CARD_LIMIT)
 

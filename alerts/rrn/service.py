@@ -193,8 +193,10 @@ class FieldDesk:
     async def answer(self, incident: int, pid: str, action: str, now: float) -> Claim:
         """A ping's button: Voy (≤15/≤30 min) claims or backs up; Lejos / No puedo noted."""
         ping = await store.ping_of(self.db, incident, pid)
-        if ping is None:
-            return Claim(Answer.NOT_PINGED, await self.dispatch(incident))
+        if ping is None:    # pings are deleted when a dispatch ends
+            found = await self.dispatch(incident)
+            ended = found is not None and found.status == "ended"
+            return Claim(Answer.ENDED if ended else Answer.NOT_PINGED, found)
         eta = ETAS.get(action)
         async with self.db.write() as conn:
             row = await store.get_in(conn, incident)
