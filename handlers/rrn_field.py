@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from alerts.models import Decision, Incident
+from alerts.models import Decision
 from alerts.rrn import render
 from alerts.rrn.service import Answer, Claim, FieldResult
 from alerts.verification import Outcome, decide
@@ -30,20 +30,6 @@ from handlers.rrn import FIELD
 router = Router("rrn_field", access=FIELD)
 MAX_ID_DIGITS = 12
 NOTES_MAX = 200
-
-
-async def dispatch_replies(ctx: Context, incident: Incident) -> list[Reply]:
-    """A report entered review: ping every on-call field verifier of its county at once."""
-    found, targets = await ctx.rrn.start(incident, ctx.now)
-    if found is None:
-        return []
-    replies = []
-    for target in targets:
-        t = ctx.i18n.translator(target.locale)
-        text, menu = render.ping(t, ctx.regions, target.locale, found, ctx.now,
-                                 backup=found.step >= 1)
-        replies.append(Reply(text, menu, to=target.address))
-    return replies
 
 
 def _incident(arg: str) -> int | None:
