@@ -192,7 +192,8 @@ class ModerationConfig:
     verifications_required: int = 2
     # Per channel, id → role, for roles beyond a channel's `moderators` list (verifiers).
     roles: dict[str, dict[str, str]] = field(
-        default_factory=lambda: {"console": {"mod1": "admin", "mod2": "publisher"}})
+        default_factory=lambda: {"console": {"mod1": "admin", "mod2": "publisher",
+                                             "campo1": "field"}})   # campo1: issue 17
 
 
 @dataclass(frozen=True)

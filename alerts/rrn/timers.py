@@ -33,6 +33,8 @@ async def messages(app: App) -> list[tuple[Address, Reply]]:
         found = await app.reports.incident(number)
         is_open[number] = found is not None and found.status.is_open
     tick = await desk.tick(now, is_open)
+    # The weekly figures need a week; ended dispatches go with decided reports.
+    await desk.purge(now - app.config.retention.decided_report_days * 24 * 3600)
     out: list[tuple[Address, Reply]] = []
     for dispatch, targets in tick.backup:
         for target in targets:
