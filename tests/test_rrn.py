@@ -5,6 +5,8 @@ under the two-person rule, escalation timings, and the admins' figures."""
 
 from __future__ import annotations
 
+import io
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,10 @@ import pytest
 
 from alerts.rrn import timers
 from alerts.rrn.roster import PRESETS, Week, parse_week
+from bot.app import DB_FILE
+from bot.clock import FakeClock
 from bot.messages import Address, Reply
+from bot.runner import RunOptions, run
 from tests.harness import Chat, Harness, make_config
 from tests.report_helpers import file_report
 
@@ -213,3 +218,55 @@ async def test_people_cannot_use_the_roster(tmp_path: Path, command: str) -> Non
         await eve.say(command)
         assert "verificadores de campo" in eve.text, eve.text
         assert await h.app.db.fetchall("SELECT * FROM roster") == []
+
+
+README_SCRIPT = """\
+@campo1 /turno
+buncombe
+Listo
+1
+1
+Listo
+@ana hola
+1
+/reportar
+1
+4
+1
+2
+2
+Cerca del puente
+1
+@campo1 1
+1
+1
+1
+1
+2
+2
+Dos camionetas
+@mod2 1
+@mod2 1
+"""
+
+
+async def test_the_readme_walkthrough_on_the_console(tmp_path: Path) -> None:
+    """The README's round on the real console channel, with the default console roles."""
+    data_dir = tmp_path / "data"
+    config = make_config(data_dir, channels={"console": {"moderators": ["mod1", "mod2"]}})
+    out = io.StringIO()
+    code = await run(config, RunOptions(console=True, stdin=io.StringIO(README_SCRIPT),
+                                        stdout=out, clock=FakeClock()))
+    assert code == 0
+    transcript = out.getvalue()
+    ping = next(b for b in transcript.split("\n\n") if b.startswith("[→ campo1]"))
+    assert "Condado de Buncombe" in ping and "puente" not in ping and "Voy (≤15 min)" in ping
+    assert "Usted tomó el reporte #1." in transcript
+    assert "Verificación en campo: ✅ Confirmado" in transcript
+    assert "Confirmado 1/2 por un voluntario" in transcript
+    assert "✅ Verificado por 2 voluntarios." in transcript
+    assert "[→ campo1] 🚨 Reporte" not in transcript      # no card for a field verifier
+    with sqlite3.connect(data_dir / DB_FILE) as db:
+        assert db.execute("SELECT status FROM reports").fetchall() == [("verified",)]
+        assert db.execute("SELECT count(*) FROM alerts WHERE status != 'draft'").fetchone() \
+            == (1,)
