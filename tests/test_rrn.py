@@ -187,7 +187,14 @@ async def test_nobody_claims_backup_then_moderators_choose(tmp_path: Path) -> No
         # Field verifiers may not choose for the moderators.
         await c1.press(f"rrnmod:close:{report}")
         assert "solo para" in c1.text or "only for" in c1.text
+        # "Keep waiting" starts the escalation over: backups, then the moderators again.
         mod1 = h.person("mod1")
+        await mod1.press(f"rrnmod:wait:{report}")
+        assert "Seguimos esperando" in mod1.text, mod1.text
+        h.clock.advance(10 * 60)
+        assert [a.chat_id for a, _ in await _tick(h)] == ["campo3"]
+        h.clock.advance(10 * 60)
+        assert {a.chat_id for a, _ in await _tick(h)} == {"mod1", "mod2", "mod3"}
         await mod1.press(f"rrnmod:close:{report}")
         incident = await h.app.reports.incident(report)
         assert incident is not None and str(incident.status) == "unverified"
