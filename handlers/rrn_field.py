@@ -66,6 +66,12 @@ async def ping_button(ctx: Context, msg: Incoming) -> Result:
 
 
 async def _answer(ctx: Context, incident: int, action: str) -> list[Reply]:
+    found = await ctx.reports.incident(incident)
+    if found is None or not found.status.is_open:
+        # Decided before the minute's timer noticed: nobody goes out for it.
+        dispatch = await ctx.rrn.dispatch(incident)
+        if dispatch is not None and dispatch.status == "open":
+            await ctx.rrn.close(incident, "decided", ctx.now)
     claim = await ctx.rrn.answer(incident, ctx.user.pid, action, ctx.now)
     await ctx.record(f"rrn:{action}:{claim.answer}", f"report:{incident}")
     if claim.answer in (Answer.CLAIMED, Answer.BACKUP):

@@ -277,3 +277,19 @@ async def test_the_readme_walkthrough_on_the_console(tmp_path: Path) -> None:
         assert db.execute("SELECT status FROM reports").fetchall() == [("verified",)]
         assert db.execute("SELECT count(*) FROM alerts WHERE status != 'draft'").fetchone() \
             == (1,)
+
+
+async def test_a_report_decided_before_anyone_claims_sends_nobody(tmp_path: Path) -> None:
+    async with Harness.open(tmp_path, _config(tmp_path)) as h:
+        c1 = h.person("campo1")
+        await _shift(c1, ["buncombe"], "always")
+        ana = h.person("ana")
+        await ana.start_in("es")
+        report = await file_report(ana, "buncombe", details=DETAILS)
+        await h.person("mod1").press(f"mod:false:{report}")
+        await c1.press(f"rrn:go15:{report}")
+        assert "ya terminó" in c1.text and "gasolinera" not in c1.text, c1.text
+        dispatch = await h.app.services.rrn.dispatch(report)
+        assert dispatch is not None and (dispatch.status, dispatch.outcome) == ("ended",
+                                                                               "decided")
+        assert dispatch.claim_minutes is None

@@ -11,8 +11,8 @@ from bot.i18n import N_, Translate
 from bot.messages import Button, Menu
 
 RESULT_LABELS = {
-    FieldResult.CONFIRMED: N_("✅ Confirmed: it is happening"),
-    FieldResult.NOT_THERE: N_("🔍 Nothing there (any more)"),
+    FieldResult.CONFIRMED: N_("✅ Confirmed"),
+    FieldResult.NOT_THERE: N_("🔍 Nothing there"),
     FieldResult.FALSE_ALARM: N_("❌ False alarm"),
     FieldResult.UNVERIFIABLE: N_("❔ Could not verify"),
 }
@@ -52,8 +52,8 @@ def assigned(t: Translate, regions: Regions, locale: str, dispatch: Dispatch
     text = t("✅ Assigned: a volunteer is on the way ({kind}, {county}). Thank you.",
              kind=_kind(t, dispatch.kind), county=regions.name(dispatch.region, locale))
     i = dispatch.incident
-    return text, Menu((Button(f"rrn:go15:{i}", t("Join as backup (≤15 min)")),
-                       Button(f"rrn:go30:{i}", t("Join as backup (≤30 min)"))))
+    return text, Menu((Button(f"rrn:go15:{i}", t("Backup (≤15 min)")),
+                       Button(f"rrn:go30:{i}", t("Backup (≤30 min)"))))
 
 
 def field_menu(t: Translate, incident: int) -> Menu:
@@ -98,7 +98,7 @@ UNSTAFFED = N_("⚠️ No field verifier: nobody has taken report #{id} ({kind},
 
 def unstaffed_menu(t: Translate, incident: int) -> Menu:
     return Menu((Button(f"rrnmod:wait:{incident}", t("⏳ Keep waiting")),
-                 Button(f"rrnmod:close:{incident}", t("❔ Close: not verifiable"))))
+                 Button(f"rrnmod:close:{incident}", t("❔ Not verifiable"))))
 
 
 def unstaffed(t: Translate, regions: Regions, locale: str, dispatch: Dispatch, minutes: int
