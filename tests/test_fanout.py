@@ -431,7 +431,8 @@ async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
     await scheduler.start()  # the real AsyncIOScheduler, started in this loop
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
-        assert set(jobs) == {"digest", "notices-expiry", "drain-safety-net", "retention-purge"}
+        assert set(jobs) == {"digest", "notices-expiry", "drain-safety-net", "retention-purge",
+                             "rrn-timers"}
         digest = jobs["digest"]
         assert digest.misfire_grace_time == 3600 and digest.coalesce
         assert str(digest.trigger.timezone) == "America/New_York"

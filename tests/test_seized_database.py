@@ -342,4 +342,6 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert tables == {"users", "sessions", "reports", "sqlite_sequence", "report_photos",
                       "verifications", "followups", "audit", "audit_anchor", "subscribers",
                       "subscription_regions", "alerts", "deliveries", "notices",
-                      "schedule_runs"}
+                      "schedule_runs",
+                      # Issue 17: tests/test_privacy_canary_rrn.py checks these three.
+                      "roster", "dispatches", "dispatch_pings"}

@@ -12,6 +12,7 @@ the timers render and send. Only pids are stored (bot/store/roster.py, bot/store
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -74,7 +75,7 @@ class Dispatch:
     def of(cls, row: Iterable[Any]) -> Dispatch:
         v: tuple[Any, ...] = tuple(row)
         return cls(int(v[0]), str(v[1]), str(v[2]), str(v[3]), int(v[4]), float(v[5]),
-                   int(v[6]), v[8], v[9], v[10])
+                   int(v[6]), v[7], v[8], v[9])
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ class FieldDesk:
         self.privacy = privacy
         self.config = config
         self.regions = regions
+        # incident → [started, current step began]: exact moments of running dispatches, in
+        # memory only (a dispatch's start is its report's arrival, which is kept to the hour).
+        # After a restart the escalation starts over from the first tick.
+        self._moments: dict[int, list[float]] = {}
 
     @property
     def tz(self) -> str:
@@ -163,22 +168,32 @@ class FieldDesk:
 
     # -- dispatch --------------------------------------------------------------------------
 
+    def _of(self, row: Iterable[Any]) -> Dispatch:
+        found = Dispatch.of(row)
+        moments = self._moments.get(found.incident)
+        return dataclasses.replace(found, started=moments[0]) if moments else found
+
+    def _minutes(self, incident: int, now: float) -> int | None:
+        moments = self._moments.get(incident)
+        return int(now - moments[0]) // 60 if moments else None
+
     async def dispatch(self, incident: int) -> Dispatch | None:
         row = await store.get(self.db, incident)
-        return Dispatch.of(row) if row else None
+        return self._of(row) if row else None
 
     async def start(self, incident: Incident, now: float) -> tuple[Dispatch | None,
                                                                    list[Target]]:
         """Starts (or restarts) the incident's dispatch; the field verifiers to ping now.
 
         Nobody on call in the county: the backup counties at once, without waiting."""
-        if not self.config.rrn.enabled:
-            return None, []
+        if not self.config.rrn.enabled or not await roster_store.active(self.db):
+            return None, []     # no field network (yet): nothing to dispatch
         head = incident.head
         county = head.region
         async with self.db.write() as conn:
             if not await store.start(conn, incident.id, county, str(head.kind), now):
                 return await self.dispatch(incident.id), []
+        self._moments.setdefault(incident.id, [now, now])[1] = now
         pids = await self.on_call((county,), now)
         step = 0
         if not pids:
@@ -187,7 +202,7 @@ class FieldDesk:
         async with self.db.write() as conn:
             fresh = await store.add_pings(conn, incident.id, pids)
         if step:
-            await store.escalate(self.db, incident.id, 1, now)
+            await store.escalate(self.db, incident.id, 1)
         return await self.dispatch(incident.id), await self._targets(fresh)
 
     async def answer(self, incident: int, pid: str, action: str, now: float) -> Claim:
@@ -200,7 +215,7 @@ class FieldDesk:
         eta = ETAS.get(action)
         async with self.db.write() as conn:
             row = await store.get_in(conn, incident)
-            found = Dispatch.of(row) if row else None
+            found = self._of(row) if row else None
             if found is None or found.status == "ended":
                 return Claim(Answer.ENDED, found)
             if eta is None:
@@ -208,7 +223,7 @@ class FieldDesk:
                     await store.answer(conn, incident, pid, action, None, None)
                 return Claim(Answer.NOTED, found)
             due = now + (eta + self.config.rrn.onsite_minutes) * 60
-            if await store.claim(conn, incident, now):
+            if await store.claim(conn, incident, self._minutes(incident, now)):
                 await store.answer(conn, incident, pid, "lead", eta, due)
                 result = Answer.CLAIMED
             elif ping[1] in ("lead", "backup") or await store.has_backup(conn, incident):
@@ -246,15 +261,23 @@ class FieldDesk:
             return False
         sealed = self.privacy.seal_text(summary, f"dispatch:{incident}") if summary else None
         async with self.db.write() as conn:
-            return await store.end(conn, incident, str(result), sealed, now)
+            done = await store.end(conn, incident, str(result), sealed,
+                                   self._minutes(incident, now))
+        self._moments.pop(incident, None)
+        return done
 
     async def close(self, incident: int, reason: str, now: float) -> bool:
         """Ends a dispatch without a field outcome (moderators decided, or closed it)."""
         async with self.db.write() as conn:
-            return await store.end(conn, incident, reason, None, now)
+            done = await store.end(conn, incident, reason, None, self._minutes(incident, now))
+        self._moments.pop(incident, None)
+        return done
 
     async def wait_again(self, incident: int, now: float) -> bool:
-        return await store.wait_again(self.db, incident, now)
+        if not await store.wait_again(self.db, incident):
+            return False
+        self._moments.setdefault(incident, [now, now])[1] = now
+        return True
 
     # -- timers ----------------------------------------------------------------------------
 
@@ -262,15 +285,19 @@ class FieldDesk:
         """One pass of the timers; `is_open` says which running incidents are undecided."""
         out = Tick()
         for row in await store.running(self.db):
-            found = Dispatch.of(row)
+            found = self._of(row)
             if found.status == "open" and not is_open.get(found.incident, True):
                 await self.close(found.incident, "decided", now)
         wait = self.config.rrn.claim_minutes * 60
-        for row in await store.unclaimed_due(self.db, now - wait):
-            found = Dispatch.of(row)
-            step = found.step + 1
-            if not await store.escalate(self.db, found.incident, step, now):
+        for row in await store.unclaimed(self.db):
+            found = self._of(row)
+            moments = self._moments.setdefault(found.incident, [found.started, now])
+            if moments[1] > now - wait:
                 continue
+            step = found.step + 1
+            if not await store.escalate(self.db, found.incident, step):
+                continue
+            moments[1] = now
             if step == 1:
                 pids = await self.on_call(self.backup_counties(found.region), now)
                 async with self.db.write() as conn:

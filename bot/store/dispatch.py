@@ -14,8 +14,8 @@ import aiosqlite
 from bot.clock import coarse_hour
 from bot.store.db import Database
 
-_D = ("incident, region, kind, status, reports, started, step, step_at, claim_minutes,"
-      " outcome_minutes, outcome")
+_D = ("incident, region, kind, status, reports, started, step, claim_minutes, outcome_minutes,"
+      " outcome")
 
 
 async def _all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
@@ -42,11 +42,10 @@ async def start(conn: aiosqlite.Connection, incident: int, region: str, kind: st
                 now: float) -> bool:
     """A new dispatch; or, for one not yet claimed, a restart (one more report): True if so."""
     cur = await conn.execute(
-        "INSERT INTO dispatches (incident, region, kind, status, started, step_at)"
-        " VALUES (?, ?, ?, 'open', ?, ?) ON CONFLICT(incident) DO UPDATE SET"
-        " reports = reports + 1, step = 0, step_at = excluded.step_at"
-        " WHERE dispatches.status = 'open'",
-        (incident, region, kind, now, now))
+        "INSERT INTO dispatches (incident, region, kind, status, started)"
+        " VALUES (?, ?, ?, 'open', ?) ON CONFLICT(incident) DO UPDATE SET"
+        " reports = reports + 1, step = 0 WHERE dispatches.status = 'open'",
+        (incident, region, kind, coarse_hour(now)))
     return cur.rowcount == 1
 
 
@@ -77,12 +76,11 @@ async def ping_of(db: Database, incident: int, pid: str) -> aiosqlite.Row | None
         " WHERE incident = ? AND pid = ?", (incident, pid))
 
 
-async def claim(conn: aiosqlite.Connection, incident: int, now: float) -> bool:
+async def claim(conn: aiosqlite.Connection, incident: int, minutes: int | None) -> bool:
     """The first "Voy": True for exactly one caller."""
     cur = await conn.execute(
-        "UPDATE dispatches SET status = 'claimed',"
-        " claim_minutes = CAST((? - started) / 60 AS INTEGER)"
-        " WHERE incident = ? AND status = 'open'", (now, incident))
+        "UPDATE dispatches SET status = 'claimed', claim_minutes = ?"
+        " WHERE incident = ? AND status = 'open'", (minutes, incident))
     return cur.rowcount == 1
 
 
@@ -107,35 +105,33 @@ async def due_checkins(db: Database, now: float) -> list[aiosqlite.Row]:
         " WHERE checkin_due IS NOT NULL AND checkin_due <= ? ORDER BY checkin_due", (now,))
 
 
-async def unclaimed_due(db: Database, before: float) -> list[aiosqlite.Row]:
-    """Open dispatches whose current escalation step began before `before`."""
+async def unclaimed(db: Database) -> list[aiosqlite.Row]:
+    """Open dispatches still escalating (the timers compare their moments in memory)."""
     return await db.fetchall(
-        f"SELECT {_D} FROM dispatches WHERE status = 'open' AND step_at <= ? AND step < 2"
-        " ORDER BY incident", (before,))
+        f"SELECT {_D} FROM dispatches WHERE status = 'open' AND step < 2 ORDER BY incident")
 
 
-async def escalate(db: Database, incident: int, step: int, now: float) -> bool:
+async def escalate(db: Database, incident: int, step: int) -> bool:
     """Moves to `step` once: False when another run already did."""
     return await db.execute(
-        "UPDATE dispatches SET step = ?, step_at = ? WHERE incident = ? AND step = ?"
-        " AND status = 'open'", (step, now, incident, step - 1)) > 0
+        "UPDATE dispatches SET step = ? WHERE incident = ? AND step = ? AND status = 'open'",
+        (step, incident, step - 1)) > 0
 
 
-async def wait_again(db: Database, incident: int, now: float) -> bool:
+async def wait_again(db: Database, incident: int) -> bool:
     """The moderators chose to keep waiting: the escalation starts over."""
     return await db.execute(
-        "UPDATE dispatches SET step = 0, step_at = ? WHERE incident = ? AND status = 'open'",
-        (now, incident)) > 0
+        "UPDATE dispatches SET step = 0 WHERE incident = ? AND status = 'open'",
+        (incident,)) > 0
 
 
 async def end(conn: aiosqlite.Connection, incident: int, outcome: str,
-              outcome_sealed: bytes | None, now: float) -> bool:
-    """Ends a dispatch: the outcome and its minutes kept, exact times coarsened, pings gone."""
+              outcome_sealed: bytes | None, minutes: int | None) -> bool:
+    """Ends a dispatch: the outcome and its minutes kept; the pings (who) deleted."""
     cur = await conn.execute(
         "UPDATE dispatches SET status = 'ended', outcome = ?, outcome_sealed = ?,"
-        " outcome_minutes = CAST((? - started) / 60 AS INTEGER), started = ?, step_at = ?"
-        " WHERE incident = ? AND status != 'ended'",
-        (outcome, outcome_sealed, now, coarse_hour(now), coarse_hour(now), incident))
+        " outcome_minutes = ? WHERE incident = ? AND status != 'ended'",
+        (outcome, outcome_sealed, minutes, incident))
     await conn.execute("DELETE FROM dispatch_pings WHERE incident = ?", (incident,))
     return cur.rowcount == 1
 

@@ -227,18 +227,17 @@ MIGRATIONS.append(
                 override_until INTEGER,
                 updated INTEGER NOT NULL
             ) WITHOUT ROWID""",
-            # One dispatch per incident. `started`/`step_at` are exact only while it runs (the
-            # timers need them) and rounded to the hour when it ends; the weekly figures keep
-            # durations in minutes, never who.
+            # One dispatch per incident. `started` is the hour: the exact moments a running
+            # dispatch's timers need (its start is the report's arrival) live in memory only.
+            # The weekly figures keep durations in minutes, never who.
             """CREATE TABLE dispatches (
                 incident INTEGER PRIMARY KEY,
                 region TEXT NOT NULL,
                 kind TEXT NOT NULL,
                 status TEXT NOT NULL CHECK (status IN ('open', 'claimed', 'ended')),
                 reports INTEGER NOT NULL DEFAULT 1,
-                started REAL NOT NULL,
+                started INTEGER NOT NULL,
                 step INTEGER NOT NULL DEFAULT 0,
-                step_at REAL NOT NULL,
                 claim_minutes INTEGER,
                 outcome_minutes INTEGER,
                 outcome TEXT,
