@@ -14,6 +14,7 @@ import pytest
 
 from alerts.rrn import timers
 from alerts.rrn.roster import PRESETS, Week, parse_week
+from alerts.rrn.service import FieldDesk
 from bot.app import DB_FILE
 from bot.clock import FakeClock
 from bot.messages import Address, Reply
@@ -293,3 +294,20 @@ async def test_a_report_decided_before_anyone_claims_sends_nobody(tmp_path: Path
         assert dispatch is not None and (dispatch.status, dispatch.outcome) == ("ended",
                                                                                "decided")
         assert dispatch.claim_minutes is None
+
+
+async def test_after_a_restart_the_escalation_starts_over(tmp_path: Path) -> None:
+    """The exact start lives in memory only: a restarted process waits a whole step again
+    (never escalates early), then goes on."""
+    async with Harness.open(tmp_path, _config(tmp_path)) as h:
+        await _shift(h.person("campo1"), ["buncombe"], "always")
+        ana = h.person("ana")
+        await ana.start_in("es")
+        report = await file_report(ana, "buncombe")
+        app = h.app
+        restarted = FieldDesk(app.db, app.privacy, app.config, app.regions)
+        h.clock.advance(15 * 60)
+        assert (await restarted.tick(h.clock.now(), {})).backup == []
+        h.clock.advance(10 * 60)
+        [(dispatch, _)] = (await restarted.tick(h.clock.now(), {})).backup
+        assert dispatch.incident == report and dispatch.started % 3600 == 0
