@@ -161,7 +161,8 @@ class FieldDesk:
 
     def admins(self) -> list[Address]:
         """Admins' own chats (never a group): the check-in alarm goes there only."""
-        return [Address(channel, actor) for channel in ("console", "telegram", "whatsapp")
+        channels = [spec.name for spec in dataclasses.fields(self.config.channels)]
+        return [Address(channel, actor) for channel in channels
                 if getattr(getattr(self.config.channels, channel, None), "enabled", False)
                 for actor, role in moderators.roles_on(self.config, channel).items()
                 if role is Role.ADMIN]
