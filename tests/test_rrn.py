@@ -311,3 +311,22 @@ async def test_after_a_restart_the_escalation_starts_over(tmp_path: Path) -> Non
         h.clock.advance(10 * 60)
         [(dispatch, _)] = (await restarted.tick(h.clock.now(), {})).backup
         assert dispatch.incident == report and dispatch.started % 3600 == 0
+
+
+async def test_a_claimed_dispatch_ends_once_decided_and_nobody_is_out(tmp_path: Path) -> None:
+    async with Harness.open(tmp_path, _config(tmp_path)) as h:
+        c1 = h.person("campo1")
+        await _shift(c1, ["buncombe"], "always")
+        ana = h.person("ana")
+        await ana.start_in("es")
+        report = await file_report(ana, "buncombe")
+        await c1.press(f"rrn:go30:{report}")
+        await h.person("mod1").press(f"mod:false:{report}")
+        desk = h.app.services.rrn
+        assert await _tick(h) == []
+        found = await desk.dispatch(report)
+        assert found is not None and found.status == "claimed"   # campo1 is still out
+        await c1.press(f"rrn:left:{report}")
+        await _tick(h)
+        found = await desk.dispatch(report)
+        assert found is not None and (found.status, found.outcome) == ("ended", "decided")

@@ -287,7 +287,13 @@ class FieldDesk:
         out = Tick()
         for row in await store.running(self.db):
             found = self._of(row)
-            if found.status == "open" and not is_open.get(found.incident, True):
+            if is_open.get(found.incident, True):
+                continue
+            # Decided (or purged): an unclaimed dispatch ends; a claimed one once nobody is
+            # still out there (their check-in keeps running until they leave or are missed).
+            out_there = [p for p in await store.pings(self.db, found.incident)
+                         if p[3] is not None]
+            if found.status == "open" or not out_there:
                 await self.close(found.incident, "decided", now)
         wait = self.config.rrn.claim_minutes * 60
         for row in await store.unclaimed(self.db):
@@ -321,9 +327,9 @@ class FieldDesk:
                 await store.set_checkin(self.db, incident, pid, None, "alarmed")
                 out.alarms.append(int(incident))
 
-    async def open_incidents(self) -> list[int]:
-        """Incidents whose dispatch still waits for a claim."""
-        return [int(r[0]) for r in await store.running(self.db) if r[3] == "open"]
+    async def running_incidents(self) -> list[int]:
+        """Incidents whose dispatch has not ended."""
+        return [int(r[0]) for r in await store.running(self.db)]
 
     async def figures(self, since: float) -> list[tuple[str, str, int | None, int | None,
                                                         str | None]]:

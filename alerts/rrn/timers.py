@@ -29,7 +29,7 @@ async def messages(app: App) -> list[tuple[Address, Reply]]:
     """One pass of the timers: what must be sent now, and where."""
     desk, now, regions = app.services.rrn, app.clock.now(), app.regions
     is_open = {}
-    for number in await desk.open_incidents():
+    for number in await desk.running_incidents():
         found = await app.reports.incident(number)
         is_open[number] = found is not None and found.status.is_open
     tick = await desk.tick(now, is_open)
