@@ -25,7 +25,7 @@ from handlers.cards import card_replies, room_notices
 from handlers.menu import main_menu, main_menu_reply
 from handlers.moderation import VERIFIERS
 from handlers.report import outcome_text
-from handlers.rrn import FIELD
+from handlers.rrn import ADMINS, FIELD
 
 router = Router("rrn_field", access=FIELD)
 MAX_ID_DIGITS = 12
@@ -259,3 +259,23 @@ async def unstaffed_choice(ctx: Context, msg: Incoming) -> Result:
     await ctx.rrn.close(incident, "closed", ctx.now)
     return await decided(ctx, incident, Decision.UNVERIFIABLE,
                          ctx.t("No field verifier was available."))
+
+
+@router.button("rrnadm", access=ADMINS)
+async def ask_again(ctx: Context, msg: Incoming) -> Result:
+    """An admin, after a missed check-in: "Are you OK?" again to whoever did not answer."""
+    action, _, arg = ctx.arg.partition(":")
+    incident = _incident(arg)
+    if incident is None or action != "ask":
+        return None
+    targets = await ctx.rrn.ask_again(incident, ctx.now)
+    await ctx.record("rrn:ask", f"report:{incident}")
+    if not targets:
+        return [Reply(ctx.t("Nobody on report #{id} is missing a check-in any more.",
+                            id=incident), replace=True)]
+    replies = [Reply(ctx.t("Asked again. If there is no answer in {n} min, you will be told "
+                           "again.", n=ctx.config.rrn.checkin_grace_minutes), replace=True)]
+    for target in targets:
+        text, menu = render.checkin(ctx.i18n.translator(target.locale), incident)
+        replies.append(Reply(text, menu, to=target.address))
+    return replies

@@ -125,6 +125,12 @@ async def test_report_to_field_check_to_published_alert(tmp_path: Path) -> None:
         alarms = await _tick(h)
         assert [a.chat_id for a, _ in alarms] == ["mod1"]
         assert "#" + str(report) in alarms[0][1].text and "campo1" not in alarms[0][1].text
+        # The admin asks again: campo1 gets "¿Está bien?" and a new grace period.
+        await mod1.press(f"rrnadm:ask:{report}")
+        assert "¿Está bien?" in c1.inbox[-1].text and f"rrn:ok:{report}" in _ids(c1.inbox[-1])
+        await c1.press(f"rrn:ok:{report}")
+        await mod1.press(f"rrnadm:ask:{report}")
+        assert "Ya nadie" in mod1.text, mod1.text
         # The outcome form; the note is scrubbed; it counts as one confirmation.
         await c2.press(f"rrn:out:{report}")
         for step, value in (("result", "confirmed"), ("agents", "yes"), ("vehicles", "yes"),

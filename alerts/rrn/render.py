@@ -92,6 +92,12 @@ def checkin(t: Translate, incident: int) -> tuple[str, Menu]:
 
 ALARM = N_("⚠️ The field verifier on report #{id} has not answered the check-in. Reach them "
            "through your usual safe channel. This is not shared with anyone else.")
+
+
+def alarm_menu(t: Translate, incident: int) -> Menu:
+    return Menu((Button(f"rrnadm:ask:{incident}", t("🔔 Ask them again")),))
+
+
 UNSTAFFED = N_("⚠️ No field verifier: nobody has taken report #{id} ({kind}, {county}) after "
                "{minutes} min. Choose what to do:")
 

@@ -255,6 +255,14 @@ class FieldDesk:
         await store.set_checkin(self.db, incident, pid, None, "ended")
         return True
 
+    async def ask_again(self, incident: int, now: float) -> list[Target]:
+        """An admin asks the missed field verifiers again; the grace period starts over."""
+        grace = self.config.rrn.checkin_grace_minutes * 60
+        pids = await store.alarmed(self.db, incident)
+        for pid in pids:
+            await store.set_checkin(self.db, incident, pid, now + grace, "asked")
+        return await self._targets(pids)
+
     async def record_outcome(self, incident: int, pid: str, result: FieldResult,
                              summary: str, now: float) -> bool:
         """Ends the dispatch with the field outcome (summary sealed); False if not theirs."""

@@ -54,7 +54,8 @@ async def messages(app: App) -> list[tuple[Address, Reply]]:
     for incident in tick.alarms:
         for address in desk.admins():
             t = app.i18n.translator(await _locale(app, address))
-            out.append((address, Reply(t(render.ALARM, id=incident))))
+            out.append((address, Reply(t(render.ALARM, id=incident),
+                                       render.alarm_menu(t, incident))))
     return out
 
 

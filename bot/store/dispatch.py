@@ -105,6 +105,13 @@ async def due_checkins(db: Database, now: float) -> list[aiosqlite.Row]:
         " WHERE checkin_due IS NOT NULL AND checkin_due <= ? ORDER BY checkin_due", (now,))
 
 
+async def alarmed(db: Database, incident: int) -> list[str]:
+    """Field verifiers of a dispatch whose check-in went unanswered."""
+    rows = await db.fetchall("SELECT pid FROM dispatch_pings WHERE incident = ?"
+                             " AND checkin_state = 'alarmed' ORDER BY pid", (incident,))
+    return [str(r[0]) for r in rows]
+
+
 async def unclaimed(db: Database) -> list[aiosqlite.Row]:
     """Open dispatches still escalating (the timers compare their moments in memory)."""
     return await db.fetchall(
