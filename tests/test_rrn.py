@@ -336,3 +336,28 @@ async def test_a_claimed_dispatch_ends_once_decided_and_nobody_is_out(tmp_path: 
         await _tick(h)
         found = await desk.dispatch(report)
         assert found is not None and (found.status, found.outcome) == ("ended", "decided")
+
+
+async def test_on_call_windows_and_overrides_decide_who_is_pinged(tmp_path: Path) -> None:
+    """07:00 on a Tuesday (New York): the evening volunteer is off; at 19:00 on; /nodisponible
+    takes the 24/7 one off until midnight, and the next morning they are back."""
+    async with Harness.open(tmp_path, _config(tmp_path)) as h:
+        day, evening = h.person("campo1"), h.person("campo2")
+        await _shift(day, ["madison"], "always")
+        await _shift(evening, ["madison"], "mar 18-23")
+        await day.say("/nodisponible")
+        assert "00:00" in day.text, day.text
+        ana = h.person("ana")
+        await ana.start_in("es")
+        first = await file_report(ana, "madison")
+        assert _pings(day) == [] and _pings(evening) == []
+        await h.person("mod1").press(f"mod:false:{first}")
+        h.clock.advance(12 * 3600)       # 19:00 Tuesday
+        second = await file_report(ana, "madison", kind="raid")
+        assert _pings(day) == [] and [_ids(p)[0] for p in _pings(evening)] == [
+            f"rrn:go15:{second}"]
+        await h.person("mod1").press(f"mod:false:{second}")
+        h.clock.advance(6 * 3600)        # 01:00 Wednesday: the override is over
+        third = await file_report(ana, "madison", kind="arrest")
+        assert [_ids(p)[0] for p in _pings(day)] == [f"rrn:go15:{third}"]
+        assert len(_pings(evening)) == 1
