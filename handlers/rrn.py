@@ -265,6 +265,12 @@ async def show_coverage(ctx: Context, msg: Incoming) -> list[Reply]:
                                        county=name, n=people, gaps=_gap_text(ctx, holes)))
     if covered:
         lines.append("✅ " + ctx.t("Covered all week: {counties}", counties=", ".join(covered)))
+    tz = ctx.config.bot.timezone
+    now = [f"{ctx.regions.name(region.id, ctx.locale)} {count}" for region in ctx.regions.regions
+           if (count := sum(1 for r in rows if region.id in r.counties
+                            and is_on_call(r, ctx.now, tz)))]
+    lines.append("🟢 " + ctx.t("On call right now: {counties}",
+                               counties=", ".join(now) or ctx.t("nobody")))
     return [Reply("\n".join(lines), main_menu(ctx))]
 
 
@@ -295,6 +301,13 @@ async def show_dispatch_figures(ctx: Context, msg: Incoming) -> list[Reply]:
              ctx.t("Field outcomes: {n}; median time to outcome: {m}", n=len(done),
                    m=_median(ctx, done)),
              ctx.t("Never claimed: {n}", n=len(figures) - len(claimed))]
+    unclaimed: dict[str, int] = {}
+    for county, _, to_claim, _, _ in figures:
+        if to_claim is None:
+            unclaimed[county] = unclaimed.get(county, 0) + 1
+    if unclaimed:
+        lines.append(ctx.t("Never claimed, by county: {counties}", counties=", ".join(
+            f"{ctx.regions.name(c, ctx.locale)} {n}" for c, n in sorted(unclaimed.items()))))
     return [Reply("\n".join(lines), main_menu(ctx))]
 
 

@@ -220,8 +220,19 @@ async def test_coverage_shows_gaps_and_is_for_admins(tmp_path: Path) -> None:
         line = next(x for x in mod1.text.splitlines() if "Buncombe" in x)
         assert "1" in line and "00–18" in line and "Sáb, Dom 00–24" in line, line
         assert any("Madison" in x and "nadie" in x for x in mod1.text.splitlines())
+        assert "De guardia ahora mismo: nadie" in mod1.text     # 07:00 on a Tuesday
         await mod1.say("/despacho")
-        assert "0" in mod1.text
+        assert "Despachos en los últimos 7 días: 0" in mod1.text
+        # One report nobody takes: counted, by county, without anyone's name.
+        ana = h.person("ana")
+        await ana.start_in("es")
+        await c1.say("/disponible")
+        await file_report(ana, "buncombe")
+        await mod1.say("/despacho")
+        assert "Despachos en los últimos 7 días: 1" in mod1.text
+        assert "Nunca tomados, por condado: Condado de Buncombe 1" in mod1.text, mod1.text
+        await mod1.say("/cobertura")
+        assert "De guardia ahora mismo: Condado de Buncombe 1" in mod1.text
 
 
 @pytest.mark.parametrize("command", ["/turno", "/disponible", "/nodisponible"])
