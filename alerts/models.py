@@ -15,6 +15,10 @@ class Role(StrEnum):
     """Who someone is to the bot; each role can do what the ones before it can."""
 
     PERSON = "person"
+    # Issue 17: a field volunteer of the Rapid Response Network (alerts/rrn/). Goes to see and
+    # reports what they saw; their confirmed outcome counts as one verification, but they
+    # never decide a report nor receive its card.
+    FIELD = "field"
     VERIFIER = "verifier"    # confirms or rejects reports
     PUBLISHER = "publisher"  # also publishes alerts
     ADMIN = "admin"          # everything

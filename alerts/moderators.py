@@ -116,15 +116,19 @@ def room(config: Config) -> list[Address]:
         if group:
             addresses.append(Address(channel, str(group)))
             continue
-        addresses.extend(Address(channel, actor) for actor in roles_on(config, channel))
+        # Field verifiers (issue 17) never get cards: they only hear of their own dispatches.
+        addresses.extend(Address(channel, actor) for actor, role
+                         in roles_on(config, channel).items() if role.at_least(Role.VERIFIER))
     return addresses
 
 
 def count(config: Config) -> int:
-    """How many people moderate on at least one enabled channel."""
+    """How many people moderate (decide) on at least one enabled channel; field verifiers
+    (issue 17) do not decide."""
     enabled = {spec.name for spec in dataclasses.fields(config.channels)
                if getattr(getattr(config.channels, spec.name), "enabled", False)}
-    return sum(1 for person in config.moderators if enabled & set(person.ids()))
+    return sum(1 for person in config.moderators if enabled & set(person.ids())
+               and Role(person.role).at_least(Role.VERIFIER))
 
 
 async def tell_room(app: Room, message: str, **kwargs: object) -> int:

@@ -20,6 +20,7 @@ from alerts.models import Role
 from alerts.regions import Regions, RegionsError
 from alerts.reports import ReportService
 from alerts.retention import purge
+from alerts.rrn.service import FieldDesk
 from alerts.schedule import Job
 from alerts.service import AlertService
 from bot import privacy, staff_sends
@@ -78,7 +79,8 @@ class App:
             button_text_limit=self.button_text_limit, status=self.status_facts,
             public=PublicAlerts(self.db, self.privacy, self.config),
             desk=Desk(self.db, self.privacy, self.config, self.i18n, self.pid_for, self.send,
-                      self.create_topic))
+                      self.create_topic),
+            rrn=FieldDesk(self.db, self.privacy, self.config, self.regions))
 
     @classmethod
     async def create(cls, config: Config, clock: Clock | None = None) -> App:
@@ -126,13 +128,15 @@ class App:
 
     def jobs(self) -> list[Job]:
         """The scheduled jobs beside the alerts' own: retention, the audit head, held-report
-        summaries and (when configured) the daily backup."""
+        summaries, the integrity check, the case desk's and the field dispatch's timers, and
+        (when configured) the daily backup."""
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
         from alerts.audit_head import post_head
         from alerts.flood import SUMMARY_EVERY_MINUTES, post_held_summary
         from alerts.integrity import check_and_report
+        from alerts.rrn import timers as rrn_timers
 
         jobs = [Job("retention-purge", IntervalTrigger(hours=1), self.purge),
                 Job("audit-head", IntervalTrigger(hours=1), lambda: post_head(self),
@@ -140,7 +144,10 @@ class App:
                 Job("held-summary", IntervalTrigger(minutes=SUMMARY_EVERY_MINUTES),
                     lambda: post_held_summary(self)),
                 Job("integrity", IntervalTrigger(minutes=1), lambda: check_and_report(self),
-                    at_start=True)]
+                    at_start=True),
+                Job("case-desk", IntervalTrigger(minutes=1), self.run_desk),
+                # Field verifiers' escalation and check-ins (issue 17, alerts/rrn/timers.py).
+                Job("rrn-timers", IntervalTrigger(minutes=1), lambda: rrn_timers.run(self))]
         if self.config.backup.enabled:
             from bot.backup import scheduled_backup
 

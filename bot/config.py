@@ -48,7 +48,9 @@ __all__ = [
     "secret",
 ]
 
+from bot import rrn_config
 from bot.desk_config import DeskConfig
+from bot.rrn_config import RrnConfig
 
 DEFAULT_CONFIG_NAME = "config.toml"
 
@@ -179,7 +181,8 @@ class ModerationConfig:
     verifications_required: int = 2
     # Per channel, id → role, for roles beyond a channel's `moderators` list (verifiers).
     roles: dict[str, dict[str, str]] = field(
-        default_factory=lambda: {"console": {"mod1": "admin", "mod2": "publisher"}})
+        default_factory=lambda: {"console": {"mod1": "admin", "mod2": "publisher",
+                                             "campo1": "field"}})   # campo1: issue 17
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ class Config:
     # the file has no [[moderators]].
     moderators: tuple[Moderator, ...] = ()
     desk: DeskConfig = field(default_factory=DeskConfig)     # issue 16, bot/desk_config.py
+    rrn: RrnConfig = field(default_factory=RrnConfig)   # issue 17: field verifiers' dispatch
     # Where the file was read from (None: built-in defaults); relative paths resolve from cwd.
     source: str | None = None
 
@@ -255,6 +259,7 @@ def _validate(cfg: Config, problems: list[str]) -> None:
     _check_examples(cfg, problems)
     _validate_operations(cfg, problems)
     _validate_public(cfg.public, problems)
+    rrn_config.validate(cfg, problems)
 
 
 def _validate_public(public: PublicConfig, problems: list[str]) -> None:

@@ -24,7 +24,7 @@ import phonenumbers
 if TYPE_CHECKING:
     from bot.config import Config
 
-MODERATOR_ROLES = ("verifier", "publisher", "admin")
+MODERATOR_ROLES = ("field", "verifier", "publisher", "admin")   # "field": issue 17
 PERSON_CHANNELS = ("console", "telegram", "whatsapp")
 _RANK = {role: i for i, role in enumerate(MODERATOR_ROLES)}
 

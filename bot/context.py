@@ -17,6 +17,7 @@ from alerts.desk import Desk
 from alerts.models import Role
 from alerts.regions import Regions
 from alerts.reports import ReportService
+from alerts.rrn.service import FieldDesk
 from alerts.service import AlertService
 from bot.clock import Clock
 from bot.config import Config
@@ -115,6 +116,11 @@ class Context:
     @property
     def desk(self) -> Desk:
         return self.services.desk
+
+    @property
+    def rrn(self) -> FieldDesk:
+        """The field verifiers' roster and dispatch (issue 17)."""
+        return self.services.rrn
 
     # -- this turn ------------------------------------------------------------------------
     @property

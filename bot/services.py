@@ -15,6 +15,7 @@ from alerts.audit import AuditLog
 from alerts.desk import Desk
 from alerts.regions import Regions
 from alerts.reports import ReportService
+from alerts.rrn.service import FieldDesk
 from alerts.service import AlertService
 from bot.channels.identity import person_key
 from bot.clock import Clock
@@ -100,3 +101,4 @@ class Services:
     status: StatusReader
     public: PublicAlerts        # verified alerts as broadcast (the rumour check)
     desk: Desk      # the case desk (issue 16)
+    rrn: FieldDesk        # issue 17: field verifiers' roster and dispatch

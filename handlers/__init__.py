@@ -16,6 +16,8 @@ from handlers import (
     moderation,
     report,
     report_lost,
+    rrn,
+    rrn_field,
     rumour,
     start,
     status,
@@ -36,6 +38,8 @@ ROUTERS = [
     desk.router,        # the case desk (issue 16)
     casework.router,
     detained.router,
+    rrn.router,          # issue 17: field verifiers' roster
+    rrn_field.router,    # issue 17: dispatch, check-in, outcome
     subscribe.router,
     # before kyr: a pasted alert is checked, not searched as a question
     rumour.router,

@@ -89,6 +89,9 @@ def card_text(ctx: Context, locale: str, incident: Incident) -> str:
         lines.extend(_linked_line(t, r) for r in others[:LINKED_SHOWN])
     else:
         lines.append(t("No similar reports in this region in the last hour."))
+    # Issue 17: a confirmation's note (a field verifier's outcome says what they saw).
+    lines.extend("🗒️ " + _clip(v.note, DETAILS_SHOWN) for v in incident.votes
+                 if v.decision is Decision.CONFIRM and v.note)
     lines.append(_status_line(ctx, t, incident))
     return _clip("\n".join(lines), CARD_LIMIT)
 
@@ -142,8 +145,11 @@ async def card_replies(ctx: Context, incident: Incident, pressed: Address | None
 
 def update_line(ctx: Context, t: Translate, incident: Incident) -> str:
     """The one line a chat that cannot edit its card gets when the report changes."""
-    return t("🚨 Report #{id}: {status}", id=incident.id,
+    line = t("🚨 Report #{id}: {status}", id=incident.id,
              status=_status_line(ctx, t, incident))
+    # The newest confirmation's note travels with it (a field verifier's outcome, issue 17).
+    notes = [v.note for v in incident.votes if v.decision is Decision.CONFIRM and v.note]
+    return line + ("\n🗒️ " + _clip(notes[-1], DETAILS_SHOWN) if notes else "")
 
 
 def photo_reply(t: Translate, report_id: int, photo: bytes, to: Address | None = None

@@ -34,6 +34,7 @@ from bot.router import Handler, Result, Router, button_arg
 from handlers.cards import card_replies, room_notices
 from handlers.menu import main_menu, main_menu_reply
 from handlers.paging import Page, paged_menu
+from handlers.rrn_ping import dispatch_replies
 
 router = Router("report")
 
@@ -335,6 +336,8 @@ async def on_confirm(ctx: Context, msg: Incoming) -> list[Reply]:
         headline = N_("🔗 Another report about this incident.") if sent.linked else None
         replies += await card_replies(ctx, sent.incident, headline=headline, fresh=True,
                                       photo_of=sent.report.id)
+        # Issue 17: ping the on-call field verifiers of the county (restarts on a new report).
+        replies += await dispatch_replies(ctx, sent.incident)
     return replies
 
 

@@ -23,7 +23,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def test_example_config_is_valid_and_every_key_is_commented() -> None:
     path = ROOT / "config.example.toml"
     cfg = load(path)
-    assert [p.console for p in cfg.moderators] == ["mod1", "mod2"]
+    assert [p.console for p in cfg.moderators] == ["mod1", "mod2", "campo1"]
     assert "555" in cfg.resources.hotline  # clearly fake sample numbers
     lines = path.read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):

@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_defaults() -> None:
     cfg = parse({})
     assert cfg.moderation.verifications_required == 2
-    # Only the console's pretend moderators have a role by default (local terminal only).
-    assert cfg.moderation.roles == {"console": {"mod1": "admin", "mod2": "publisher"}}
+    # Only the console's pretend moderators (and, issue 17, a pretend field verifier) have a
+    # role by default (local terminal only).
+    assert cfg.moderation.roles == {"console": {"mod1": "admin", "mod2": "publisher",
+                                                "campo1": "field"}}
     assert cfg.reports.allow_photos is False
     assert (cfg.retention.undecided_report_hours, cfg.retention.decided_report_days,
             cfg.retention.audit_days, cfg.retention.followup_hours) == (72, 30, 180, 24)
@@ -27,7 +29,8 @@ def test_the_example_config_parses_and_documents_every_key() -> None:
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     cfg = parse(tomllib.loads(text))
     assert [(p.name, p.role, p.console) for p in cfg.moderators] == \
-        [("mod1", "admin", "mod1"), ("mod2", "publisher", "mod2")]
+        [("mod1", "admin", "mod1"), ("mod2", "publisher", "mod2"),
+         ("campo1", "field", "campo1")]
     for section in ("moderation", "reports", "retention"):
         assert f"[{section}]" in text
         for spec in dataclasses.fields(getattr(Config(), section)):

@@ -458,7 +458,8 @@ async def test_scheduler_registers_its_jobs_and_catches_up(h: Harness) -> None:
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
         assert set(jobs) == {"digest", "notices-expiry", "drain-safety-net", "retention-purge",
-                             "audit-head", "held-summary", "integrity"}
+                             "audit-head", "held-summary", "integrity",
+                             "case-desk", "rrn-timers"}
         digest = jobs["digest"]
         assert digest.misfire_grace_time == 3600 and digest.coalesce
         assert str(digest.trigger.timezone) == "America/New_York"

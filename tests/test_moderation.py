@@ -292,6 +292,6 @@ def test_bad_roles_are_config_errors() -> None:
                               "roles": {"console": {"x": "boss"}, "irc": {"y": "admin"}}}})
     problems = "\n".join(info.value.problems)
     assert "moderation.verifications_required: must be positive" in problems
-    assert "moderation.roles.console.x: role must be one of verifier, publisher, admin" \
+    assert "moderation.roles.console.x: role must be one of field, verifier, publisher, admin" \
         in problems
     assert "moderation.roles.irc: unknown channel" in problems

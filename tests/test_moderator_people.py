@@ -88,7 +88,7 @@ def test_every_duplicate_and_contradiction_is_listed_at_once() -> None:
         in problems
     assert "moderators[1] and moderators[3] list the same telegram id with different roles" \
         in problems
-    assert "moderators[3].role: must be one of verifier, publisher, admin" in problems
+    assert "moderators[3].role: must be one of field, verifier, publisher, admin" in problems
     assert "moderators[4]: needs the id they use on at least one channel" in problems
     assert "moderators[5].name: every moderator needs a name" in problems
     assert "moderators[5].telegram: must be a numeric Telegram user id" in problems

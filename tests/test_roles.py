@@ -49,13 +49,22 @@ def test_every_route_outside_the_public_lists_declares_a_role() -> None:
     assert undeclared == []
     # The staff areas say so once, on the router.
     gated = {router.name: router.access for router in ROUTERS if router.access is not None}
-    assert set(gated) == {"moderation", "alerting", "status", "casework"}
+    assert set(gated) == {"moderation", "alerting", "status", "casework", "rrn",
+                          "rrn_field"}
     assert all(access.role.at_least(Role.VERIFIER) for name, access in gated.items()
-               if name != "casework")
+               if name not in ("casework", "rrn", "rrn_field"))
     # The case desk is its own role: moderators below admin cannot read cases.
     assert gated["casework"].role is Role.HELPER
     assert not Role.PUBLISHER.at_least(Role.HELPER) and Role.ADMIN.at_least(Role.HELPER)
     assert not Role.HELPER.at_least(Role.VERIFIER)
+    # Issue 17: the field verifiers' areas need the field role; the admins' figures and the
+    # moderators' choice when nobody took a report declare a higher one on the route.
+    assert gated["rrn"].role is Role.FIELD and gated["rrn_field"].role is Role.FIELD
+    higher = {route.key: route.access.role for name in ("rrn", "rrn_field")
+              for route in next(r for r in ROUTERS if r.name == name).routes()
+              if route.access is not None and route.access.role is not Role.FIELD}
+    assert higher == {"cobertura": Role.ADMIN, "coverage": Role.ADMIN, "despacho": Role.ADMIN,
+                      "dispatch": Role.ADMIN, "rrnmod": Role.VERIFIER, "rrnadm": Role.ADMIN}
 
 
 def test_the_guard_would_see_a_command_without_a_role() -> None:
@@ -115,6 +124,8 @@ async def test_a_plain_person_is_refused_by_every_staff_route(harness: Harness) 
     assert await app.db.fetchall("SELECT * FROM verifications") == []
     assert await app.db.fetchall("SELECT * FROM alerts") == []
     assert await app.db.fetchall("SELECT * FROM notices") == []
+    assert await app.db.fetchall("SELECT * FROM roster") == []
+    assert await app.db.fetchall("SELECT * FROM dispatches") == []
 
 
 async def test_a_role_on_one_route_overrides_the_router(harness: Harness) -> None:
@@ -139,3 +150,20 @@ async def test_a_role_on_one_route_overrides_the_router(harness: Harness) -> Non
                       t=app.i18n.translator("en"), tn=app.i18n.plural("en"))
         replies = await dispatcher.dispatch(ctx, Incoming(ADDRESS, text=text))
         assert [r.text for r in replies] == [expected], (role, text)
+
+
+async def test_a_field_verifier_is_below_the_moderators(harness: Harness) -> None:
+    """Issue 17: "field" may use the roster and its pings, but no moderator's route."""
+    assert Role.FIELD.at_least(Role.PERSON) and not Role.FIELD.at_least(Role.VERIFIER)
+    assert Role.VERIFIER.at_least(Role.FIELD)     # moderators may take field tasks too
+    app = harness.app
+    dispatcher = Dispatcher(ROUTERS, HOME)
+    user = User(pid=app.pid_for(ADDRESS), channel="console", locale="en", role="field")
+    for route in (route for _, route in _routes() if route.access is not None):
+        msg, state = _input(route)
+        ctx = Context(services=app.services, user=user, session=Session(state=state),
+                      locale="en", t=app.i18n.translator("en"), tn=app.i18n.plural("en"))
+        replies = await dispatcher.dispatch(ctx, msg)
+        refusal = app.i18n.translator("en")(route.access.refusal)
+        refused = [r.text for r in replies] == [refusal]
+        assert refused == (not Role.FIELD.at_least(route.access.role)), route

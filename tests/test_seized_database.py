@@ -383,7 +383,9 @@ async def level_two(world: World, forgotten: Address) -> None:
     assert tables == {"users", "sessions", "reports", "sqlite_sequence", "report_photos",
                       "verifications", "followups", "audit", "audit_anchor", "subscribers",
                       "subscription_regions", "alerts", "deliveries", "notices", "key_check",
-                      "schedule_runs", "card_messages", "cases", "case_messages"}
+                      "schedule_runs", "card_messages", "cases", "case_messages",
+                      # Issue 17: tests/test_privacy_canary_rrn.py checks these three.
+                      "roster", "dispatches", "dispatch_pings"}
     await cases_level_two(world)
 
 

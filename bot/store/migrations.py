@@ -331,6 +331,57 @@ MIGRATIONS.append(
     )
 )
 
+# Issue 17: the Rapid Response Network's roster and dispatches (alerts/rrn/). Pseudonymous:
+# a pid and what the volunteer chose, nothing else; no position, plate or name anywhere.
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "field verifiers' roster, dispatches and their pings",
+        (
+            # hours: the weekly on-call pattern, 168 bits (Monday 00h first, org timezone) in
+            # hex; override 'on'/'off' until override_until (/disponible, /nodisponible).
+            """CREATE TABLE roster (
+                pid TEXT PRIMARY KEY REFERENCES users(pid) ON DELETE CASCADE,
+                counties TEXT NOT NULL DEFAULT '',
+                hours TEXT NOT NULL DEFAULT '',
+                mobility TEXT NOT NULL DEFAULT '',
+                skills TEXT NOT NULL DEFAULT '',
+                override TEXT CHECK (override IN ('on', 'off')),
+                override_until INTEGER,
+                updated INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            # One dispatch per incident. `started` is the hour: the exact moments a running
+            # dispatch's timers need (its start is the report's arrival) live in memory only.
+            # The weekly figures keep durations in minutes, never who.
+            """CREATE TABLE dispatches (
+                incident INTEGER PRIMARY KEY,
+                region TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('open', 'claimed', 'ended')),
+                reports INTEGER NOT NULL DEFAULT 1,
+                started INTEGER NOT NULL,
+                step INTEGER NOT NULL DEFAULT 0,
+                claim_minutes INTEGER,
+                outcome_minutes INTEGER,
+                outcome TEXT,
+                outcome_sealed BLOB
+            )""",
+            # Who was pinged and what they answered; deleted when the dispatch ends.
+            """CREATE TABLE dispatch_pings (
+                incident INTEGER NOT NULL REFERENCES dispatches(incident) ON DELETE CASCADE,
+                pid TEXT NOT NULL REFERENCES users(pid) ON DELETE CASCADE,
+                answer TEXT,
+                eta INTEGER,
+                checkin_due REAL,
+                checkin_state TEXT,
+                PRIMARY KEY (incident, pid)
+            ) WITHOUT ROWID""",
+            "CREATE INDEX dispatch_pings_due ON dispatch_pings(checkin_due)"
+            " WHERE checkin_due IS NOT NULL",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 
