@@ -23,6 +23,7 @@ from bench._kit import write_config
 from bot.channels.whatsapp_webhook import SIGNATURE_HEADER, sign
 from tests.fakes.graph_api import FakeGraphAPI, fixture
 from tests.fakes.telegram_api import BOT_ID, BOT_USERNAME, TOKEN
+from tests.harness import REAL_RESOURCES
 
 __all__ = ["BOT_ID", "BOT_USERNAME", "SIGNATURE_HEADER", "TOKEN", "fixture", "sign"]
 
@@ -83,6 +84,7 @@ def raid_config(folder: Path, fake_url: str, web_port: int, tg_rate: int,
                          "concurrency": 8 if tg_rate <= 100 else 16},
             "whatsapp": {"rate_per_second": float(wa_rate), "per_chat_seconds": 6.0,
                          "concurrency": 8}}},
+        resources=REAL_RESOURCES,      # public channels refuse the example numbers
         moderation={"roles": {"telegram": {str(PUBLISHER_A): "publisher",
                                            str(PUBLISHER_B): "publisher"}}},
     )

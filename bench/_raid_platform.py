@@ -299,6 +299,8 @@ class RaidPlatform:
 
     async def publish(self, region: str) -> dict[str, Any]:
         counts = {name: len(lane.arrivals) for name, lane in self.lanes.items()}
+        for lane in self.lanes.values():     # duplicates: a second send of this alert
+            lane.seen.clear()
         confirmed = await kit.propose_and_confirm(self, region)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
