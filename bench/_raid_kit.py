@@ -168,7 +168,7 @@ def _buttons(message: dict[str, Any]) -> list[str]:
 
 
 async def propose_and_confirm(platform: Platform, region: str, kind: str = "reten",
-                              within: float = 60.0) -> Confirmed:
+                              within: float = 150.0) -> Confirmed:
     """Publisher A types `/alerta <region> <kind>` on Telegram; the bot sends every moderator
     (no moderators' group is configured) a preview with "Confirm and publish"; publisher B
     presses it on their copy. Returns when B has been told the alert is published."""

@@ -119,7 +119,7 @@ class Run:
 
     async def publish(self, region: str) -> dict[str, Any]:
         response = await self.client.post(f"{self.url}/ctl/publish", json={"region": region},
-                                          timeout=180)
+                                          timeout=300)
         if response.status_code != 200:
             raise BenchError(f"publish failed: {response.text}")
         result: dict[str, Any] = response.json()
@@ -153,11 +153,20 @@ async def _ready(client: httpx.AsyncClient, web: str, bot: Any, within: float = 
     raise BenchError(f"compa run did not start within {within:.0f} s:\n{bot.log_tail()}")
 
 
-def _latency(result: dict[str, Any]) -> dict[str, float]:
+def _latency(result: dict[str, Any], label: str = "") -> dict[str, float]:
     values = result["latencies"] or [float("nan")]
-    return {"p50_ms": percentile(values, 50) * 1000, "p99_ms": percentile(values, 99) * 1000,
+    summary = {"p50_ms": percentile(values, 50) * 1000, "p99_ms": percentile(values, 99) * 1000,
             "answered": float(len(result["latencies"])), "unanswered": result["unanswered"],
             "skipped": result["skipped"], "achieved": result["posted"] / result["seconds"]}
+    if label:
+        _say(f"{label}: " + ", ".join(f"{k} {v:.0f}" for k, v in summary.items()))
+    return summary
+
+
+def _say(text: str) -> None:
+    """Progress on stderr (the figures come at the end, on stdout)."""
+    print(f"# raidnight {time.strftime('%H:%M:%S')} load {_load():.1f}: {text}",
+          file=sys.stderr, flush=True)
 
 
 async def one_run(name: str, tg_rate: int, seeded: Path, tmp: Path) -> dict[str, Any]:
@@ -214,9 +223,10 @@ async def _phases(run: Run, out: dict[str, Any]) -> None:
             small.append(result["first_send_at"] - result["confirmed_at"])
             await run.wait_accepted(k * kit.SMALL_COUNT)
         out["small_first_send"] = small
+        _say(f"small publishes: first send {[round(s * 1000) for s in small]} ms")
     baseline_s = BASELINE_S if run.tg_rate <= 100 else BASELINE_S / 2
     t0 = time.monotonic()
-    out["alone"] = _latency(await run.traffic(RATE, baseline_s))
+    out["alone"] = _latency(await run.traffic(RATE, baseline_s), f"{run.name} without fan-out")
     out["cpu_alone"] = run.sampler.share(t0, time.monotonic())
     before = await run.stats()
     out["accepted_before"] = {ch: before[ch]["accepted"] for ch in ("telegram", "whatsapp")}
@@ -225,12 +235,14 @@ async def _phases(run: Run, out: dict[str, Any]) -> None:
     await asyncio.sleep(3)
     t1 = time.monotonic()
     out["big"] = await run.publish(kit.ALERT_REGION)
-    out["fanout"] = _latency(await traffic)
+    _say(f"{run.name} published: first send "
+         f"{(out['big']['first_send_at'] - out['big']['confirmed_at']) * 1000:.0f} ms")
+    out["fanout"] = _latency(await traffic, f"{run.name} during fan-out")
     out["cpu_fanout"] = run.sampler.share(t1, time.monotonic())
     if run.tg_rate <= 100:
         ramp = []
         for rate in RAMP:
-            step = _latency(await run.traffic(rate, RAMP_STEP_S))
+            step = _latency(await run.traffic(rate, RAMP_STEP_S), f"ramp {rate:.0f}/s")
             ramp.append({"rate": rate, **step})
             if step["p99_ms"] > 1000 or step["unanswered"] or step["skipped"]:
                 break
@@ -330,8 +342,7 @@ async def run() -> list[Figure]:
         runs = {}
         for case, rate in (("tg30", 30), ("tg1000", 1000)):
             runs[case] = await one_run(case, rate, tmp / "seed", tmp)
-            print(f"# raidnight {case} done at {time.monotonic() - started:.0f} s",
-                  file=sys.stderr, flush=True)
+            _say(f"{case} done at {time.monotonic() - started:.0f} s")
         keep = os.environ.get("RAIDNIGHT_KEEP")
         if keep:
             shutil.copytree(tmp, keep, dirs_exist_ok=True,
