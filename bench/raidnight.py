@@ -92,6 +92,7 @@ async def _enqueue_and_claim(folder: Path) -> dict[str, float]:
 
     app = await App.create(load(folder / "config.toml"))
     try:
+        chunk = await _first_chunk(app)
         started = time.perf_counter()
         await publish.create(app, region=kit.ALERT_REGION, kind="checkpoint", note="",
                              actor="bench", preverified=True)
@@ -100,7 +101,35 @@ async def _enqueue_and_claim(folder: Path) -> dict[str, float]:
         claimed = time.perf_counter()
     finally:
         await app.close()
-    return {"enqueue_s": enqueued - started, "claim_ms": (claimed - enqueued) * 1000}
+    return {"enqueue_s": enqueued - started, "claim_ms": (claimed - enqueued) * 1000,
+            "chunk_ms": chunk}
+
+
+CHUNK = 2_000
+
+
+async def _first_chunk(app: Any) -> float:
+    """An experiment, not Compa's code: how long committing an alert's first CHUNK delivery
+    rows takes (the same joins as outbox.enqueue_region, with ORDER BY pid LIMIT), plus a
+    claim. What publish → first send would be if the rest were enqueued afterwards."""
+    from alerts import publish
+
+    out = await publish.create(app, region=kit.ALERT_REGION, kind="checkpoint", note="",
+                               actor="bench")           # awaiting confirmation: no rows
+    started = time.perf_counter()
+    async with app.db.write() as conn:
+        await conn.execute(
+            "INSERT OR IGNORE INTO deliveries (alert_id, pid, channel, status, next_attempt)"
+            " SELECT ?, s.pid, u.channel, 'pending', ? FROM subscription_regions s"
+            " JOIN subscribers p ON p.pid = s.pid JOIN users u ON u.pid = s.pid"
+            " WHERE s.region = ? AND p.mode = 'immediate' ORDER BY s.pid LIMIT ?",
+            (out.alert_id, app.clock.now(), kit.ALERT_REGION, CHUNK))
+    from alerts import outbox
+
+    await outbox.claim(app.db, app.clock.now(), 30, 200, ("telegram",))
+    elapsed = (time.perf_counter() - started) * 1000
+    await app.db.execute("DELETE FROM deliveries WHERE alert_id = ?", (out.alert_id,))
+    return elapsed
 
 
 def _free_port() -> int:
@@ -290,7 +319,9 @@ def _channel(out: dict[str, Any], channel: str, limit: int, total: int
         window = arrivals[total - 1] - first
         achieved = (total - 1) / window if window > 0 else 0.0
     else:
-        window = min(WINDOW_S, arrivals[-1] - first)
+        # A fixed window from the first send (shorter only if the run ended sooner): a
+        # channel that stalls is not measured over its busy part alone.
+        window = min(WINDOW_S, out["stats"]["now"] - first)
         achieved = sum(1 for a in arrivals if a < first + window) / window if window else 0.0
     result = {"efficiency": achieved / limit, "achieved": achieved, "window": window,
               "delivered": float(len(arrivals)), "first_ms": (first - confirmed) * 1000}
@@ -379,6 +410,7 @@ async def run() -> list[Figure]:
     result = figures(runs, seeded)
     result.append(Figure("raid_enqueue_s_100k", enqueue["enqueue_s"], "s", "<= 0.5"))
     result.append(Figure("raid_first_claim_ms_100k", enqueue["claim_ms"], "ms"))
+    result.append(Figure("raid_first_chunk_and_claim_ms", enqueue["chunk_ms"], "ms", "<= 200"))
     result.append(Figure("raid_seed_s", seed_s, "s"))
     result.append(Figure("raid_total_s", time.monotonic() - started, "s", "<= 600"))
     return result
