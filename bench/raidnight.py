@@ -223,9 +223,10 @@ async def one_run(name: str, tg_rate: int, seeded: Path, tmp: Path) -> dict[str,
     shutil.copytree(seeded / "data", folder / "data")
     web_port = _free_port()
     web = f"http://127.0.0.1:{web_port}"
-    platform = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench._raid_platform", str(tg_rate), str(WA_RATE), web,
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=(folder / "platform.log").open("wb"))
+    with (folder / "platform.log").open("wb") as log:
+        platform = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench._raid_platform", str(tg_rate), str(WA_RATE), web,
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=log)
     assert platform.stdout is not None
     line = (await asyncio.wait_for(platform.stdout.readline(), 60)).decode()
     fake_url = f"http://127.0.0.1:{int(line.split()[1])}"
