@@ -142,6 +142,12 @@ def write_config(folder: Path, **tables: Mapping[str, Any]) -> Path:
     base: dict[str, dict[str, Any]] = {
         "bot": {"data_dir": str(folder / "data"), "log_level": "WARNING"},
         "channels": {"console": {"enabled": False}},
+        # Public channels refuse example resources (bot/placeholders.py); 012 is no NANP
+        # exchange, so these can never ring anyone.
+        "resources": {"hotline": "(828) 012-3400", "crisis_line": "(828) 012-3401",
+                      "legal_aid": "(828) 012-3402",
+                      "hotline_hours": {"es": "todos los días, 24 horas",
+                                        "en": "every day, 24 hours"}},
     }
     for name, table in tables.items():
         base.setdefault(name, {})

@@ -57,12 +57,22 @@ MEMORY = 10_000            # people whose last menu / rate-limit streak we remem
 PUSH_MEMORY = 5_000        # pushed messages kept (in memory) for a template retry
 
 
+# Graph API requests in flight at once. httpcore scans every pooled connection for every
+# queued request whenever a request starts or ends: with its default 100 connections and
+# requests queued behind them that is quadratic, and it took 60-70 % of the bot's CPU in
+# `make bench BENCH=raidnight` (docs/BENCHMARKS.md). The excess waits on a semaphore instead.
+GRAPH_IN_FLIGHT = 32
+
+
 class RewriteTransport(httpx.AsyncBaseTransport):
-    """Sends Graph API requests to `base_url` instead (pywa ignores a client base URL)."""
+    """Sends Graph API requests to `base_url` instead (pywa ignores a client base URL), at
+    most GRAPH_IN_FLIGHT at a time."""
 
     def __init__(self, base_url: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self._base = httpx.URL(base_url.rstrip("/"))
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or httpx.AsyncHTTPTransport(limits=httpx.Limits(
+            max_connections=2 * GRAPH_IN_FLIGHT, max_keepalive_connections=GRAPH_IN_FLIGHT))
+        self._slots = asyncio.Semaphore(GRAPH_IN_FLIGHT)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.host == GRAPH_HOST:
@@ -70,7 +80,8 @@ class RewriteTransport(httpx.AsyncBaseTransport):
                 scheme=self._base.scheme, host=self._base.host, port=self._base.port,
                 path=self._base.path.rstrip("/") + request.url.path)
             request.headers["Host"] = request.url.netloc.decode("ascii")
-        return await self._inner.handle_async_request(request)
+        async with self._slots:
+            return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
