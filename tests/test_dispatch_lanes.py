@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts import publish
 from alerts import subscriptions as subs
-from alerts.dispatcher import AlertDispatcher
 from bot.config import PaceConfig
 from compa_testkit.harness import Harness, make_config
 from tests.test_fanout import TimedChannel
@@ -48,10 +46,10 @@ def _log(h: Harness, name: str) -> list[tuple[float, str, str]]:
 async def test_a_round_of_one_channel_claims_only_that_channel(h: Harness) -> None:
     await _subscribers(h, "console", 60)
     await _subscribers(h, "telegram", 60)
-    await publish.create(h.app, region="buncombe", kind="checkpoint", note="", actor="mod",
-                         preverified=True)
+    await h.app.alerts.create(region="buncombe", kind="checkpoint", note="", actor="mod",
+                              preverified=True)
     started = h.clock.now()
-    sent = await AlertDispatcher(h.app).drain_once(("console",))
+    sent = await h.app.delivery_dispatcher().drain_once(("console",))
     assert sent == 60
     assert len(_log(h, "console")) == 60 and _log(h, "telegram") == []
     # 60 at 80/s: under a second of (fake) pacing, not the 2 s Telegram's 60 would take.
@@ -59,7 +57,7 @@ async def test_a_round_of_one_channel_claims_only_that_channel(h: Harness) -> No
 
 
 async def test_a_slow_channels_round_is_capped_by_the_lease(h: Harness) -> None:
-    dispatcher = AlertDispatcher(h.app)
+    dispatcher = h.app.delivery_dispatcher()
     # 30/s for a third of the 30 s lease: 300, so batch_size (200) decides.
     assert dispatcher._batch(("telegram",)) == 200
     dispatcher.lane("telegram").pace = PaceConfig(rate_per_second=1.0, per_chat_seconds=1.0,
@@ -70,11 +68,11 @@ async def test_a_slow_channels_round_is_capped_by_the_lease(h: Harness) -> None:
 async def test_run_sends_every_channel_in_its_own_loop(h: Harness) -> None:
     await _subscribers(h, "console", 30)
     await _subscribers(h, "telegram", 30)
-    dispatcher = AlertDispatcher(h.app)
+    dispatcher = h.app.delivery_dispatcher()
     await dispatcher.start()
     try:
-        await publish.create(h.app, region="buncombe", kind="checkpoint", note="",
-                             actor="mod", preverified=True)
+        await h.app.alerts.create(region="buncombe", kind="checkpoint", note="",
+                                  actor="mod", preverified=True)
         dispatcher.wake()
         for _ in range(20_000):
             if len(_log(h, "console")) == 30 and len(_log(h, "telegram")) == 30:
