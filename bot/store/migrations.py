@@ -208,6 +208,28 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        4,
+        "alert numbers: alerts get their own public sequence; follow-ups, digests and notices "
+        "take internal ids",
+        (
+            """CREATE TABLE sequences (
+                name TEXT PRIMARY KEY,
+                value INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            # Existing alerts keep the numbers they went out under (people and moderators
+            # have them in their chats); the next alert comes after every existing row, so
+            # no number already shown in a chat is reused.
+            "INSERT INTO sequences (name, value) SELECT 'alert', COALESCE(MAX(id), 0)"
+            " FROM alerts",
+            # Kept equal to bot.store.alerts.INTERNAL_IDS.
+            "INSERT INTO sequences (name, value) SELECT 'internal',"
+            " MAX(COALESCE(MAX(id), 0), 1000000000) FROM alerts",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 
