@@ -230,6 +230,30 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        5,
+        "durable webhooks: the sealed inbound queue and the keyed hashes of handled update ids",
+        (
+            # Updates acknowledged before they were handled (never a report step: those are
+            # acknowledged after handling, see CONTRIBUTING). Sealed; deleted once handled.
+            # No person column and no time: nothing here outlives its handling.
+            """CREATE TABLE inbound (
+                id INTEGER PRIMARY KEY,
+                channel TEXT NOT NULL,
+                payload_sealed BLOB NOT NULL
+            )""",
+            # HMAC of channel and update id (a WhatsApp message id carries the phone number),
+            # kept until `expires` (rounded to the hour) to drop a platform's re-delivery.
+            """CREATE TABLE handled_updates (
+                key TEXT PRIMARY KEY,
+                expires INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX handled_updates_expires ON handled_updates(expires)",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 
