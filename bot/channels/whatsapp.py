@@ -196,8 +196,12 @@ class WhatsAppChannel:
         if "report:" in json.dumps(msg.get("interactive") or msg.get("button") or {}):
             return True
         wa_id, bsuid = contact.get("wa_id"), contact.get("user_id")
-        address = Address(CHANNEL, encode(wa_id if isinstance(wa_id, str) else None,
-                                          bsuid if isinstance(bsuid, str) and bsuid else None))
+        try:
+            address = Address(CHANNEL, encode(wa_id if isinstance(wa_id, str) else None,
+                                              bsuid if isinstance(bsuid, str) and bsuid
+                                              else None))
+        except ValueError:
+            return True
         menu: Menu | None = self._menus.get(self.app.pid_for(address))
         # The last menu this person saw was a report step (or its thank-you): mid-report.
         return menu is not None and any(b.id.startswith("report:") for b in menu.buttons)

@@ -30,7 +30,7 @@ from bot.channels.whatsapp_webhook import (
     Seen,
     SingleUpdate,
     signature_ok,
-    split,
+    split_checked,
 )
 
 log = logging.getLogger("bot.channels.whatsapp")
@@ -61,7 +61,8 @@ class WebhookInbox:
         self._private_senders: Counter[str] = Counter()
         self._tails: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.stats: dict[str, int] = {"duplicates": 0, "dropped": 0, "rejected": 0}
+        self.stats: dict[str, int] = {"duplicates": 0, "dropped": 0, "rejected": 0,
+                                      "malformed": 0}
 
     def routes(self) -> list[BaseRoute]:
         return [Route(self.path, self.verify, methods=["GET"]),
@@ -103,10 +104,15 @@ class WebhookInbox:
             log.warning("whatsapp: webhook with a missing or wrong signature refused")
             return PlainTextResponse("Forbidden", status_code=403)
         try:
-            updates = split(body)
+            updates, skipped = split_checked(body)
         except BadUpdate as exc:
             log.warning("whatsapp: malformed webhook body refused (%s)", exc)
             return PlainTextResponse("Bad Request", status_code=400)
+        if skipped:
+            # Signed, so Meta's (or a tester's): 200, or Meta would retry it for days.
+            self.stats["malformed"] += len(skipped)
+            log.warning("whatsapp: %d malformed update(s) skipped (%s)", len(skipped),
+                        ", ".join(sorted(set(skipped))))
         safe = [await self._take(update) for update in updates]
         # Answer once every update is durable or handled; a crash before leaves Meta to
         # re-deliver, and the durable dedup drops what was handled already.
