@@ -45,7 +45,9 @@ def free_port() -> int:
 async def until(check: Callable[[], bool], what: str) -> None:
     """Polls (the bot is another process: no event can tell us) until `check()` holds."""
     async def poll() -> None:
-        while not await asyncio.to_thread(check):
+        while True:
+            if await asyncio.to_thread(check):
+                return
             await asyncio.sleep(0.02)
 
     try:
