@@ -39,6 +39,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
+from bot.channels import telegram_commands
 from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError
 from bot.channels.telegram_codec import ALLOWED_UPDATES, BotIdentity, Leave, classify, render
 from bot.channels.telegram_http import AiohttpRequest
@@ -166,6 +167,7 @@ class TelegramChannel:
             await self.application.initialize()
             self._initialized = True
             self._me = BotIdentity(self.bot.id, self.bot.username)
+            await telegram_commands.register(self.bot, self.app.config, self.app.i18n)
             await self.application.start()
             if self.polling:
                 assert self.application.updater is not None
