@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alerts.models import Role
 from bot.channels.telegram_commands import PUBLIC, STAFF
 from compa_testkit.fakes.telegram_api import FakeTelegram
 from compa_testkit.telegram_kit import running
