@@ -34,6 +34,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -44,6 +45,7 @@ from starlette.routing import Route
 from bot.channels.web import WebServer
 from compa_testkit.patience import PATIENCE
 
+DATA = Path(__file__).resolve().parent.parent / "data" / "telegram"
 TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
 BOT_USERNAME = "CompaTestBot"
@@ -340,12 +342,24 @@ class FakeTelegram:
                 "date": int(time.time()), "old_chat_member": {"status": old, "user": bot},
                 "new_chat_member": {"status": status, "user": bot}}
 
+    @staticmethod
+    def recorded(name: str) -> dict[str, Any]:
+        """A real Bot API update, as Telegram sent it (compa_testkit/data/telegram/NAME.json)."""
+        data: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+        return data
+
     def update(self, **payload: Any) -> dict[str, Any]:
         """Wraps one payload (message=…, callback_query=…) with a fresh update_id."""
         return {"update_id": next(self._update_ids), **payload}
 
     async def push(self, *updates: dict[str, Any]) -> None:
-        """Queues updates for getUpdates (one answer carries them all) and wakes a long poll."""
+        """Queues updates for getUpdates (one answer carries them all) and wakes a long poll.
+        A callback query's id becomes answerable, as Telegram makes it when it is pressed
+        (real recorded updates carry their own ids: compa_testkit/data/telegram)."""
+        for update in updates:
+            query = update.get("callback_query")
+            if isinstance(query, dict) and "id" in query:
+                self._open_queries.add(str(query["id"]))
         self._updates.extend(updates)
         await self._notify()
 
