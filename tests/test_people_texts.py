@@ -3,8 +3,12 @@ outcome of a report."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alerts import subscriptions as subs
+from compa_testkit.fakes.telegram_api import FakeTelegram
 from compa_testkit.harness import Harness
+from compa_testkit.telegram_kit import TgPerson, running
 from tests.report_helpers import file_report, followup_button, ready
 
 
@@ -54,3 +58,25 @@ async def test_asking_for_the_outcome_keeps_the_safety_advice(harness: Harness) 
         assert not ana.last.replace
         assert ana.inbox[before - 1] is thanks
         assert advice in ana.inbox[before - 1].text
+
+
+async def test_on_telegram_the_thank_you_message_is_not_edited_away(
+        tmp_path: Path, tg_api: FakeTelegram) -> None:
+    async with running(tmp_path, tg_api):
+        ana = TgPerson(tg_api, 5550001, "es")
+        await ana.say("/start")
+        await ana.choose("Español")
+        await ana.say("/reportar")
+        for step in ("report:kind:checkpoint", "report:region:buncombe", "report:seen:now",
+                     "report:agents:1-2", "report:vehicles:1-2", "report:details:skip"):
+            await ana.press(step)
+        [thanks] = await ana.press("report:send")
+        assert "mantenga la distancia" in thanks.text and "emergencia" in thanks.text
+        followup = next(d for d in thanks.data if d.startswith("report:followup:"))
+        [told] = await ana.press(followup)
+        assert told.method == "sendMessage"          # a new message, not an edit
+        assert told.message_id != thanks.message_id
+        shown = tg_api.bot_message(5550001, thanks.message_id)
+        assert "mantenga la distancia" in shown["text"] and "emergencia" in shown["text"]
+        assert not [s for s in tg_api.sent["5550001"]
+                    if s.method == "editMessageText" and s.message_id == thanks.message_id]
