@@ -132,15 +132,21 @@ class WebhookInbox:
             self.stats["duplicates"] += 1
             return None
         claim = self._claims[update.key] = asyncio.get_running_loop().create_future()
+        row_id = None
         try:
-            if self._durable is not None and await self._durable.seen(update.key):
+            private = self._private(update) or self._private_senders[update.sender] > 0
+            if self._durable is not None and not private:
+                # One write: queued, or None when it was handled before (a re-delivery).
+                row_id = await self._durable.queue(update.key, update.sender, update.body)
+                handled_before = row_id is None
+            else:
+                handled_before = self._durable is not None and \
+                    await self._durable.seen(update.key)
+            if handled_before:
                 self.stats["duplicates"] += 1
                 self._release(update.key)
                 return None
-            row_id = None
-            private = self._private(update) or self._private_senders[update.sender] > 0
-            if self._durable is not None and not private:
-                row_id = await self._durable.queue(update.key, update.sender, update.body)
+            if row_id is not None:
                 claim.set_result(None)
         except BaseException:
             self._release(update.key)

@@ -19,26 +19,31 @@ async def is_handled(db: Database, key: str, now: int) -> bool:
     return row is not None
 
 
-async def enqueue(db: Database, channel: str, payload_sealed: bytes) -> int:
-    async with db.write() as conn:
-        cur = await conn.execute("INSERT INTO inbound (channel, payload_sealed) VALUES (?, ?)",
-                                 (channel, payload_sealed))
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+# Both run inside the caller's `db.write()` transaction: the durable inbox commits many
+# webhooks' rows together (a group commit), the single writer being what a burst waits on.
+
+async def enqueue_in(conn: aiosqlite.Connection, channel: str, payload_sealed: bytes,
+                     key: str, now: int) -> int | None:
+    """Queues an update unless its key was handled already (then None): the check and the
+    insert in one step, so a fresh webhook costs one write and no separate read."""
+    async with conn.execute("SELECT 1 FROM handled_updates WHERE key = ? AND expires > ?",
+                            (key, now)) as cur:
+        if await cur.fetchone() is not None:
+            return None
+    cur = await conn.execute("INSERT INTO inbound (channel, payload_sealed) VALUES (?, ?)",
+                             (channel, payload_sealed))
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
-async def handled(db: Database, key: str, expires: int, row_id: int | None) -> None:
-    """Records the update as handled and drops its queue row, in one transaction."""
-    async with db.write() as conn:
-        await _record(conn, key, expires)
-        if row_id is not None:
-            await conn.execute("DELETE FROM inbound WHERE id = ?", (row_id,))
-
-
-async def _record(conn: aiosqlite.Connection, key: str, expires: int) -> None:
+async def handled_in(conn: aiosqlite.Connection, key: str, expires: int,
+                     row_id: int | None) -> None:
+    """Records the update as handled and drops its queue row (the same transaction)."""
     await conn.execute("INSERT INTO handled_updates (key, expires) VALUES (?, ?)"
                        " ON CONFLICT(key) DO UPDATE SET expires = excluded.expires",
                        (key, expires))
+    if row_id is not None:
+        await conn.execute("DELETE FROM inbound WHERE id = ?", (row_id,))
 
 
 async def pending(db: Database, channel: str) -> list[tuple[int, bytes]]:
