@@ -76,7 +76,7 @@ class Compa:
             async def up() -> None:
                 while True:
                     try:
-                        await client.get(f"http://127.0.0.1:{self.port}/whatsapp/webhook")
+                        await client.get(f"http://127.0.0.1:{self.port}/healthz")
                         return
                     except httpx.TransportError:
                         assert proc.returncode is None, self.log.read_text()
@@ -233,3 +233,83 @@ async def test_a_possible_report_step_is_acknowledged_only_once_handled(
     assert len(person.inbox) >= 1             # answered before the 200
     assert compa.queued() == 0
     no_clear_traces(compa)
+
+
+# --- Telegram's webhook: answered once handled -----------------------------------------------
+
+TG_SECRET = "s3cret-for_durability"
+
+
+async def test_a_telegram_webhook_is_answered_only_once_handled(tmp_path: Path) -> None:
+    from compa_testkit.fakes.telegram_api import TOKEN as TG_TOKEN
+    from compa_testkit.fakes.telegram_api import ApiError, FakeTelegram
+
+    port = free_port()
+    data_dir = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    gate = asyncio.Event()
+    held: list[str] = []
+
+    async def hold(method: str, params: dict[str, Any]) -> None:
+        if method == "sendMessage" and not gate.is_set():
+            held.append(method)
+            await gate.wait()
+            raise ApiError(500, "Internal Server Error")   # never carried out
+
+    async with FakeTelegram() as fake:
+        config.write_text(f"""
+[bot]
+data_dir = "{data_dir}"
+log_level = "WARNING"
+
+[resources]
+hotline = "(828) 012-3400"
+crisis_line = "(828) 012-3401"
+legal_aid = "(828) 012-3402"
+hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+
+[web]
+host = "127.0.0.1"
+port = {port}
+
+[channels.console]
+enabled = false
+
+[channels.telegram]
+enabled = true
+api_base_url = "{fake.url}"
+mode = "webhook"
+webhook_url = "http://127.0.0.1:{port}/telegram/webhook"
+""")
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TG_TOKEN, "PTB_TIMEDELTA": "1",
+               "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "PYTHONUTF8": "1"}
+        for name in ("COMPA_CONFIG", "COMPA_DATA_DIR", "COMPA_PEPPER", "COMPA_SEAL_KEY"):
+            env.pop(name, None)
+        compa = Compa(data_dir, config, tmp_path / "compa.log", env, port)
+        try:
+            first = await compa.start()
+            await until(lambda: fake.webhook is not None, "the webhook registered")
+            fake.on_call = hold
+            update = fake.update(message=fake.message(5550001, "/start"))
+            url = f"http://127.0.0.1:{port}/telegram/webhook"
+            headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+            async with httpx.AsyncClient(timeout=PATIENCE) as client:
+                posting = asyncio.ensure_future(client.post(url, json=update, headers=headers))
+                await until(lambda: bool(held), "the bot answering (held by the fake)")
+                assert not posting.done()          # no 200 while it is not handled
+                await compa.kill(first)
+                gate.set()
+                with pytest.raises(httpx.TransportError):
+                    await posting                  # Telegram saw no 200: it delivers again
+                assert fake.sent["5550001"] == []
+                fake.webhook = None
+                await compa.start()
+                await until(lambda: fake.webhook is not None, "the webhook registered again")
+                answer = await client.post(url, json=update, headers=headers)
+                assert answer.status_code == 200
+                assert len(fake.sent["5550001"]) >= 1   # answered before the 200
+        finally:
+            gate.set()      # a held call must not keep the fake from stopping
+            for proc in compa.runs:
+                if proc.returncode is None:
+                    await compa.kill(proc)

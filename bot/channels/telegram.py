@@ -247,7 +247,7 @@ class TelegramChannel:
         return [Route(self.webhook_path, self._webhook, methods=["POST"])]
 
     async def _webhook(self, request: Request) -> Response:
-        """Telegram's POST: secret first (constant time), then the body, then the queue."""
+        """Telegram's POST: secret first (constant time), then the body, then handling."""
         given = request.headers.get(SECRET_HEADER, "").encode("latin-1")
         if not self._secret or not hmac.compare_digest(given, self._secret):
             return Response(status_code=403)
@@ -263,7 +263,9 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except Exception:
             return Response(status_code=400)
-        await self.application.update_queue.put(update)
+        # Answered once handled, not once queued: a process killed meanwhile leaves Telegram
+        # to deliver the update again instead of losing it (the answer is at least once).
+        await self.application.process_update(update)
         return Response(status_code=200)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -155,8 +155,8 @@ class WhatsAppChannel:
         return self.inbox.stats
 
     async def start(self) -> None:
-        # What was acknowledged before a stop or a crash is handled now. The tasks start at
-        # the runner's next await, after it has registered this channel for the replies.
+        # What was acknowledged before a stop or a crash is handled now (the runner has
+        # registered this channel for the replies).
         await self.inbox.resume()
         log.info("whatsapp: webhook at %s", self.config.webhook_path)
 
