@@ -192,7 +192,7 @@ async def propose_and_confirm(platform: Platform, region: str, kind: str = "rete
     confirmed_at = time.monotonic()
     await platform.post_telegram(platform.tg_callback(PUBLISHER_B, preview, data))
     answer = await done
-    if not re.search(r"on its way|en camino|camino", answer.get("text", "")):
+    if not re.search(r"on its way|va en camino", answer.get("text", "")):
         raise RuntimeError(f"publishing alert #{alert_id} was refused: {answer.get('text')!r}")
     return Confirmed(alert_id, confirmed_at, time.monotonic(), answer.get("text", ""))
 

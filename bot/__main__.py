@@ -50,11 +50,16 @@ async def _run(args: argparse.Namespace) -> int:
                            telegram=replace(config.channels.telegram, enabled=False),
                            whatsapp=replace(config.channels.whatsapp, enabled=False))
         config = replace(config, channels=channels)
+    from bot.channels.base import PlatformUnreachable
+
     try:
         return await run(config, options)
     except (KeysError, DatabaseTooNew, ConfigError) as exc:
         print(f"compa: {exc}", file=sys.stderr)
         return 2
+    except PlatformUnreachable as exc:  # the network, not the configuration: 1, not 2
+        print(f"compa: {exc}", file=sys.stderr)
+        return 1
 
 
 async def _db(args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ class TelegramConfig:
     webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
     moderators_chat_id: str = ""
     moderators: tuple[str, ...] = ()
+    # Seconds of retrying an unreachable Bot API at start-up before giving up.
+    startup_patience_seconds: int = 300
 
 
 # What can fill a WhatsApp template's {{1}}, {{2}}…: the message (on one line), or a resource.
@@ -102,6 +104,7 @@ def check_whatsapp(cfg: Config, problems: list[str]) -> None:
 
 
 _HTTP_URL = re.compile(r"^https?://[^/\s]+")
+_LOCAL_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost)(:\d+)?(/|$)")
 
 
 def check_telegram(cfg: Config, problems: list[str]) -> None:
@@ -128,6 +131,10 @@ def check_telegram(cfg: Config, problems: list[str]) -> None:
     if not _HTTP_URL.match(tg.webhook_url):
         problems.append(f"{where}.webhook_url: webhook mode needs the public https:// address "
                         "Telegram posts to")
+    elif not (tg.webhook_url.startswith("https://") or _LOCAL_HTTP.match(tg.webhook_url)):
+        # Telegram refuses to post to plain http; only a local test server may use it.
+        problems.append(f"{where}.webhook_url: must start with https:// (Telegram only posts "
+                        "webhooks over TLS)")
     hook_secret = secret(tg.webhook_secret_env)
     if hook_secret is None:
         problems.append(f"{where}.webhook_secret_env: set the environment variable "

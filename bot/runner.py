@@ -85,8 +85,10 @@ class Runner:
             if isinstance(channel, ReportsDeliveries):
                 # Status webhooks (WhatsApp) reconcile the outbox by provider message id.
                 channel.events = OutboxDeliveryEvents(self.app.alerts)
-            await channel.start()
+            # Registered before it starts: the web server is already up, and an update taken
+            # in while a channel starts (or replayed by its start) must find it for replies.
             self.app.channels[channel.name] = channel
+            await channel.start()
         self.dispatcher = self.app.delivery_dispatcher()
         self.app.alerts.on_new_deliveries(self.dispatcher.wake)
         await self.dispatcher.start()

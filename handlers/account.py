@@ -78,10 +78,10 @@ async def apply_language(ctx: Context, locale: str) -> list[Reply]:
 async def ask_forget(ctx: Context, msg: Incoming) -> list[Reply]:
     """/olvidarme: says what will be deleted and asks to confirm."""
     ctx.session.set("account:forget")
-    text = ctx.t("This deletes everything we keep about you: your language, where you are in a "
-                 "conversation, your conversations with a person, and any \"tell me the "
-                 "outcome\" request. Reports you sent stay, but they were never linked to you. "
-                 "Delete everything?")
+    text = ctx.t("This deletes everything we keep about you: your alert subscriptions, your "
+                 "language, where you are in a conversation, your conversations with a person, "
+                 "and any \"tell me the outcome\" request. You will get no more alerts. Reports "
+                 "you sent stay, but they were never linked to you. Delete everything?")
     return [Reply(text, Menu((Button("account:forget:yes", ctx.t("Yes, delete all")),
                               Button("account:forget:no", ctx.t("No, keep it")))))]
 
@@ -98,8 +98,8 @@ async def confirm_forget(ctx: Context, msg: Incoming) -> list[Reply] | None:
     await ctx.reports.forget(msg.address)
     await ctx.desk.forget(ctx.user.pid, ctx.now)    # open or recent cases: closed, purged
     await ctx.users.forget(ctx.user.pid)
-    text = ctx.t("Done: everything we kept about you is deleted. If you write again, we start "
-                 "from the beginning.")
+    text = ctx.t("Done: everything we kept about you is deleted, your alert subscriptions too. "
+                 "If you write again, we start from the beginning.")
     if ctx.is_moderator:
         text += "\n\n" + ctx.t("As a moderator, your past decisions stay in the audit log.")
     return [Reply(text, replace=True)]

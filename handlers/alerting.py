@@ -114,8 +114,24 @@ async def _confirm(ctx: Context, msg: Incoming, number: int, version: str) -> li
         await ctx.record("publish:refused", f"alert:{number}")
         return _error(ctx, exc)
     await ctx.record("publish", f"alert:{number}")
-    return [Reply(ctx.t("#{n} confirmed and on its way. Recipients: {count}. I will report "
-                        "progress here.", n=number, count=out.recipients), replace=True)]
+    return [Reply(ctx.t("{what} confirmed and on its way. Recipients: {count}. I will report "
+                        "progress here.", what=await _named(ctx, number),
+                        count=out.recipients), replace=True)]
+
+
+# A follow-up is named by its alert's public number: its own id is internal (issue 13).
+FOLLOW_UP_NAMES = {
+    MessageType.UPDATE: N_("The update to alert #{n}"),
+    MessageType.ALL_CLEAR: N_("The all clear for alert #{n}"),
+    MessageType.RETRACTION: N_("The false alarm notice for alert #{n}"),
+}
+
+
+async def _named(ctx: Context, number: int) -> str:
+    alert = await ctx.alerts.get(number)
+    if alert is None or alert.parent_id is None or alert.type not in FOLLOW_UP_NAMES:
+        return ctx.t("Alert #{n}", n=number)
+    return ctx.t(FOLLOW_UP_NAMES[MessageType(alert.type)], n=alert.parent_id)
 
 
 @router.command("confirmar", "confirm")

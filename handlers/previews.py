@@ -17,9 +17,10 @@ from handlers.cards import channel_counts
 
 KIND_TITLES = {
     MessageType.ALERT: N_("Alert #{n} preview."),
-    MessageType.UPDATE: N_("Update #{n} (to alert #{parent}) preview."),
-    MessageType.ALL_CLEAR: N_("All clear #{n} (for alert #{parent}) preview."),
-    MessageType.RETRACTION: N_("False alarm notice #{n} (for alert #{parent}) preview."),
+    # Follow-ups are named by their alert's public number (their own ids are internal).
+    MessageType.UPDATE: N_("Update to alert #{parent}: preview."),
+    MessageType.ALL_CLEAR: N_("All clear for alert #{parent}: preview."),
+    MessageType.RETRACTION: N_("False alarm notice for alert #{parent}: preview."),
 }
 
 

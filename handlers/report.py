@@ -394,4 +394,5 @@ async def follow_outcome(ctx: Context, msg: Incoming) -> Result:
         text = ctx.t("I will tell you here how it ends, within {hours} hours. This is the only "
                      "link between you and the report, and it is deleted as soon as the report "
                      "is decided.", hours=ctx.config.retention.followup_hours)
-    return [Reply(text, main_menu(ctx), replace=True)]
+    # A new message, never an edit: the thank-you above keeps the hotline and the advice.
+    return [Reply(text, main_menu(ctx))]

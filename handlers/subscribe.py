@@ -203,7 +203,7 @@ async def _unsubscribe(ctx: Context) -> list[Reply]:
     had = await ctx.subscriptions.unsubscribe(ctx.user.pid)
     text = ctx.t("Done: you will not get any more alerts.") if had \
         else ctx.t("You were not getting alerts.")
-    text += "\n" + ctx.t("To get them again, send /alertas or choose Alerts in the menu.")
+    text += "\n" + ctx.t("To get them again, send /alerts or choose Alerts in the menu.")
     from handlers.menu import main_menu
 
     return [Reply(text, main_menu(ctx))]

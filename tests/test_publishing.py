@@ -48,7 +48,7 @@ async def test_verified_report_preview_publish_and_all_clear(harness: Harness) -
     await mod1.press("pub:send:1")           # mod1 proposes …
     assert "A different publisher must confirm exactly this text" in mod1.last.text
     await second_confirms(mod2)              # … mod2 confirms
-    assert "#1 confirmed and on its way. Recipients: 1." in mod2.last.text
+    assert "Alert #1 confirmed and on its way. Recipients: 1." in mod2.last.text
     await harness.deliver()
     alert = bea.inbox[-1].text
     assert alert.startswith("🚨 Retén o punto de control en Condado de Buncombe")
@@ -56,9 +56,9 @@ async def test_verified_report_preview_publish_and_all_clear(harness: Harness) -
     assert not any("🚨" in r.text for r in carl.inbox)
     assert "Alerta #1 terminada: 1 enviadas" in mod2.inbox[-1].text  # mod2 reads Spanish
     await mod1.say("/despejado 1")
-    assert "All clear #2 (for alert #1) preview. It will reach 1 people" in mod1.last.text
+    assert "All clear for alert #1: preview. It will reach 1 people" in mod1.last.text
     await second_confirms(mod2)
-    assert "#2 confirmed and on its way. Recipients: 1." in mod2.last.text
+    assert "The all clear for alert #1 confirmed and on its way. Recipients: 1." in mod2.last.text
     harness.clock.advance(5)
     await harness.deliver()
     assert bea.inbox[-1].text.startswith("✅ Todo despejado: la alerta #1")
@@ -201,7 +201,7 @@ async def test_console_done_when(tmp_path: Path) -> None:
                                         clock=FakeClock())) == 0
     text = out.getvalue()
     assert "Vista previa de la alerta #1." in text
-    assert "#1 confirmada y en camino. Destinatarios: 1." in text
+    assert "Alerta #1: ya tiene las dos confirmaciones y va en camino. Destinatarios: 1." in text
     blocks = text.split("\n\n")
     to_bea = [b for b in blocks if b.startswith("[→ bea]")]
     to_carl = [b for b in blocks if b.startswith("[→ carl]")]

@@ -289,7 +289,25 @@ async def test_a_seized_database_gives_away_nobody(world: World,
                                                    caplog: pytest.LogCaptureFixture) -> None:
     harness = world.harness
     ana = await telegram_session(world)
+    # What WhatsApp acknowledges before handling waits, sealed, in the inbound queue: a
+    # report's steps never do (they are acknowledged after handling).
+    queued: list[bytes] = []
+    durable = world.whatsapp.inbox._durable
+    assert durable is not None
+    queue = durable.queue
+
+    async def spy(key: str, sender: str, body: bytes) -> int:
+        queued.append(body)
+        return await queue(key, sender, body)
+
+    durable.queue = spy  # type: ignore[method-assign]
     await whatsapp_session(world)
+    assert len(queued) >= 2                       # "hola", the language… went through it
+    for body in queued:
+        for step in (b"report:", b'"image"', b'"location"', BEA_DETAILS.encode(),
+                     b"/reportar"):
+            assert step not in body, step
+    assert await db_rows(world, "SELECT count(*) FROM inbound") == [(0,)]
     await console_session(world)
     await scan_level_one(world, caplog, "mid-session")
 
@@ -318,6 +336,10 @@ async def test_a_seized_database_gives_away_nobody(world: World,
     await world.settle()
     await scan_level_one(world, caplog, "after the fan-out")
     await level_two(world, Address("telegram", str(ANA_ID)))
+
+
+async def db_rows(world: World, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in await world.app.db.fetchall(sql)]
 
 
 async def level_two(world: World, forgotten: Address) -> None:
@@ -385,7 +407,15 @@ async def level_two(world: World, forgotten: Address) -> None:
                       "subscription_regions", "alerts", "deliveries", "notices", "key_check",
                       "schedule_runs", "card_messages", "cases", "case_messages",
                       # Issue 17: tests/test_privacy_canary_rrn.py checks these three.
-                      "roster", "dispatches", "dispatch_pings"}
+                      "roster", "dispatches", "dispatch_pings",
+                      # Issue 13: the alert numbers and the durable WhatsApp inbox.
+                      "sequences", "inbound", "handled_updates"}
+    # Handled WhatsApp updates are remembered as keyed hashes with an hour, nothing else;
+    # the queue is empty once everything is handled.
+    assert await db.fetchall("SELECT * FROM inbound") == []
+    handled = await db.fetchall("SELECT key, expires FROM handled_updates")
+    assert handled and all(len(k) == 32 and int(k, 16) >= 0 and e % 3600 == 0
+                           for k, e in handled)
     await cases_level_two(world)
 
 

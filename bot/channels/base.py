@@ -51,6 +51,11 @@ class MediaError(Exception):
     """A platform could not hand over a file a person sent (expired, too large, network)."""
 
 
+class PlatformUnreachable(Exception):
+    """A platform's API could not be reached at start-up, for longer than we wait: the
+    network (or the platform) is down, the configuration is not at fault."""
+
+
 class Channel(Protocol):
     name: str
     limits: Limits

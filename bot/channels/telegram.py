@@ -34,13 +34,14 @@ from telegram.error import (
     ChatMigrated,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
 )
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
-from bot.channels import telegram_forum
-from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError
+from bot.channels import telegram_commands, telegram_forum
+from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError, PlatformUnreachable
 from bot.channels.telegram_codec import ALLOWED_UPDATES, BotIdentity, Leave, classify, render
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.web import read_body
@@ -68,6 +69,7 @@ CONCURRENT_UPDATES = 32        # App.handle serialises each person; others need 
 # makes of the whole pool on every request (PTB's default pool is 256).
 CONNECTION_POOL = 2 * CONCURRENT_UPDATES
 MAX_REPLY_WAIT = 10.0          # longest flood-control pause worth making an answer wait for
+MAX_STARTUP_PAUSE = 30.0       # the longest pause between two tries of an unreachable Bot API
 MAX_DOWNLOAD = 20 * 1024 * 1024  # the Bot API's getFile limit
 MAX_BODY = 1_000_000
 CAPTION_LIMIT = 1024           # a photo caption
@@ -138,12 +140,12 @@ class TelegramChannel:
         # Every call goes through aiohttp (bot/channels/telegram_http.py says why).
         builder = (ApplicationBuilder().token(token)
                    .base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
-                   .concurrent_updates(CONCURRENT_UPDATES)
-                   .request(AiohttpRequest(connection_pool_size=CONNECTION_POOL,
-                                           timeout=timeout)))
+                   .concurrent_updates(CONCURRENT_UPDATES))
+        self._requests = [AiohttpRequest(connection_pool_size=CONNECTION_POOL, timeout=timeout)]
+        builder = builder.request(self._requests[0])
         if polling:
-            builder = builder.get_updates_request(AiohttpRequest(connection_pool_size=1,
-                                                                 timeout=timeout))
+            self._requests.append(AiohttpRequest(connection_pool_size=1, timeout=timeout))
+            builder = builder.get_updates_request(self._requests[1])
         else:
             builder = builder.updater(None)
         self.application = builder.build()
@@ -165,9 +167,46 @@ class TelegramChannel:
 
     async def start(self) -> None:
         try:
-            await self.application.initialize()
+            await self._start()
+        except BaseException:
+            await self._close_requests()  # else aiohttp warns of unclosed sessions at exit
+            raise
+        log.info("telegram: %s", "long polling" if self.polling else "webhook registered")
+
+    async def _initialize(self) -> None:
+        """getMe, retried with growing pauses while the Bot API cannot be reached (the
+        network is not up yet at boot); a refusal (token, request) is not retried."""
+        waited, pause = 0.0, 1.0
+        host = urlsplit(self.config.api_base_url).netloc
+        while True:
+            try:
+                await self.application.initialize()
+                return
+            except NetworkError as exc:
+                if isinstance(exc, BadRequest):
+                    raise
+                if waited >= self.config.startup_patience_seconds:
+                    raise PlatformUnreachable(
+                        f"telegram: cannot reach the Bot API at {host} ({type(exc).__name__}) "
+                        f"after {waited:.0f} s of retrying: check the network or the proxy; "
+                        "the configuration is not at fault") from None
+                pause = min(pause, self.config.startup_patience_seconds - waited)
+                log.warning("telegram: cannot reach the Bot API at %s (%s, the network?); "
+                            "trying again in %.0f s", host, type(exc).__name__, pause)
+                await self.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, MAX_STARTUP_PAUSE)
+
+    async def _close_requests(self) -> None:
+        for request in self._requests:
+            await request.shutdown()
+
+    async def _start(self) -> None:
+        try:
+            await self._initialize()
             self._initialized = True
             self._me = BotIdentity(self.bot.id, self.bot.username)
+            await telegram_commands.register(self.bot, self.app.config, self.app.i18n)
             await self.application.start()
             if self.polling:
                 assert self.application.updater is not None
@@ -188,7 +227,6 @@ class TelegramChannel:
         except TelegramError as exc:
             raise ConfigError([f"channels.telegram.api_base_url: the Bot API failed at start "
                                f"({type(exc).__name__}: {exc.message})"]) from None
-        log.info("telegram: %s", "long polling" if self.polling else "webhook registered")
 
     async def stop(self) -> None:
         self._accepting = False
@@ -200,6 +238,7 @@ class TelegramChannel:
         if self._initialized:
             self._initialized = False
             await app.shutdown()
+        await self._close_requests()
 
     # -- incoming --------------------------------------------------------------------------
 
@@ -209,7 +248,7 @@ class TelegramChannel:
         return [Route(self.webhook_path, self._webhook, methods=["POST"])]
 
     async def _webhook(self, request: Request) -> Response:
-        """Telegram's POST: secret first (constant time), then the body, then the queue."""
+        """Telegram's POST: secret first (constant time), then the body, then handling."""
         given = request.headers.get(SECRET_HEADER, "").encode("latin-1")
         if not self._secret or not hmac.compare_digest(given, self._secret):
             return Response(status_code=403)
@@ -225,7 +264,9 @@ class TelegramChannel:
             update = Update.de_json(data, self.bot)
         except Exception:
             return Response(status_code=400)
-        await self.application.update_queue.put(update)
+        # Answered once handled, not once queued: a process killed meanwhile leaves Telegram
+        # to deliver the update again instead of losing it (the answer is at least once).
+        await self.application.process_update(update)
         return Response(status_code=200)
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

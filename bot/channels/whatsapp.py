@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from starlette.routing import BaseRoute
 from bot.app import App, menu_of
 from bot.channels import whatsapp_render as render
 from bot.channels.base import WHATSAPP_LIMITS, DeliveryEvents, Limits, StatusOutcome
+from bot.channels.durable import DurableInbox
 from bot.channels.whatsapp_case import case_template
 from bot.channels.whatsapp_delivery import (
     STOPPED_MARKETING,
@@ -144,7 +146,9 @@ class WhatsAppChannel:
             wa_handlers.MessageStatusHandler(callbacks[3]),
         )
         self.inbox = WebhookInbox(config.webhook_path, app_secret, verify_token,
-                                  self._handle_update)
+                                  self._handle_update,
+                                  DurableInbox(app.db, app.privacy, app.clock, CHANNEL),
+                                  self._may_be_report)
         self._handled: set[str] = set()
         self._menus = _Lru(MEMORY)
         self._rate_hits = _Lru(MEMORY)
@@ -163,6 +167,9 @@ class WhatsAppChannel:
         return self.inbox.stats
 
     async def start(self) -> None:
+        # What was acknowledged before a stop or a crash is handled now (the runner has
+        # registered this channel for the replies).
+        await self.inbox.resume()
         log.info("whatsapp: webhook at %s", self.config.webhook_path)
 
     async def stop(self) -> None:
@@ -180,6 +187,36 @@ class WhatsAppChannel:
             self._handled.discard(update.key)
             return True
         return False
+
+    def _may_be_report(self, update: SingleUpdate) -> bool:
+        """True when a message could be a step of a report (or start one): it is handled
+        before Meta gets its 200 and never waits in the inbound queue, so no row ever ties
+        this person to a report's content (CONTRIBUTING, "Webhooks, durably")."""
+        if not update.key.startswith("m:"):
+            return False                        # statuses and account updates
+        try:
+            value = json.loads(update.body)["entry"][0]["changes"][0]["value"]
+            msg, contact = value["messages"][0], value["contacts"][0]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return True                         # unreadable: the careful answer
+        kind = msg.get("type")
+        if kind not in ("text", "interactive", "button", "reaction"):
+            return True                         # photos, locations, files: report material
+        if kind == "text" and str((msg.get("text") or {}).get("body", "")).lstrip() \
+                .lower().startswith(("/report", "report")):
+            return True
+        if "report:" in json.dumps(msg.get("interactive") or msg.get("button") or {}):
+            return True
+        wa_id, bsuid = contact.get("wa_id"), contact.get("user_id")
+        try:
+            address = Address(CHANNEL, encode(wa_id if isinstance(wa_id, str) else None,
+                                              bsuid if isinstance(bsuid, str) and bsuid
+                                              else None))
+        except ValueError:
+            return True
+        menu: Menu | None = self._menus.get(self.app.pid_for(address))
+        # The last menu this person saw was a report step (or its thank-you): mid-report.
+        return menu is not None and any(b.id.startswith("report:") for b in menu.buttons)
 
     # --- incoming ------------------------------------------------------------------------
 

@@ -46,6 +46,16 @@ class SingleUpdate:
 
 def split(body: bytes) -> list[SingleUpdate]:
     """Parses and splits a verified body; raises BadUpdate when it is not an update."""
+    return split_checked(body)[0]
+
+
+def split_checked(body: bytes) -> tuple[list[SingleUpdate], list[str]]:
+    """The updates pywa can read, and why each other one was skipped.
+
+    A signed body is Meta's (or a tester's): a message without a sender or a change without
+    `metadata` is answered 200 like any other, skipped, and told in one log line, instead of
+    reaching pywa, which fails on it with a traceback.
+    """
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -53,14 +63,19 @@ def split(body: bytes) -> list[SingleUpdate]:
     if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
         raise BadUpdate("no entry list")
     updates: list[SingleUpdate] = []
+    skipped: list[str] = []
     for entry in data["entry"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
             raise BadUpdate("bad entry")
         for change in entry["changes"]:
             if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
                 raise BadUpdate("bad change")
-            updates.extend(_split_change(data, entry, change))
-    return updates
+            updates.extend(_split_change(data, entry, change, skipped))
+    return updates, skipped
+
+
+def _id(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _wrap(data: dict[str, Any], entry: dict[str, Any], change: dict[str, Any],
@@ -69,20 +84,25 @@ def _wrap(data: dict[str, Any], entry: dict[str, Any], change: dict[str, Any],
     return json.dumps(single, separators=(",", ":")).encode()
 
 
-def _split_change(data: dict[str, Any], entry: dict[str, Any],
-                  change: dict[str, Any]) -> list[SingleUpdate]:
+def _split_change(data: dict[str, Any], entry: dict[str, Any], change: dict[str, Any],
+                  skipped: list[str]) -> list[SingleUpdate]:
     value = change["value"]
     messages, statuses = value.get("messages"), value.get("statuses")
     if not isinstance(messages, list) and not isinstance(statuses, list):
         # Other fields (template reviews, account updates…): passed on whole.
         key = "o:" + hashlib.blake2s(_wrap(data, entry, change, value)).hexdigest()
         return [SingleUpdate(key, "", _wrap(data, entry, change, value))]
+    metadata = value.get("metadata")
+    meta_ok = isinstance(metadata, dict) and bool(_id(metadata.get("phone_number_id")))
     contacts = value.get("contacts") if isinstance(value.get("contacts"), list) else []
     base = {k: v for k, v in value.items() if k not in ("messages", "statuses", "contacts")}
     out = []
     for msg in messages if isinstance(messages, list) else []:
         if not isinstance(msg, dict) or not isinstance(msg.get("id"), str):
             raise BadUpdate("message without id")
+        if not meta_ok or not (_id(msg.get("from")) or _id(msg.get("from_user_id"))):
+            skipped.append("a message without a sender" if meta_ok else "no metadata")
+            continue
         contact = _contact_for(contacts, msg.get("from"), msg.get("from_user_id"))
         single = {**base, "messages": [_with_context(msg)], "contacts": [contact]}
         out.append(SingleUpdate("m:" + msg["id"], _key_of(contact),
@@ -90,6 +110,12 @@ def _split_change(data: dict[str, Any], entry: dict[str, Any],
     for status in statuses if isinstance(statuses, list) else []:
         if not isinstance(status, dict) or not isinstance(status.get("id"), str):
             raise BadUpdate("status without id")
+        if not meta_ok:
+            skipped.append("no metadata")
+            continue
+        # Without a recipient a status is still matched by its message id (pywa needs a str).
+        if "recipient_id" in status and not isinstance(status["recipient_id"], str):
+            status = {**status, "recipient_id": ""}
         contact = _contact_for(contacts, status.get("recipient_id"),
                                status.get("recipient_user_id"))
         single = {**base, "statuses": [status], "contacts": [contact]}

@@ -105,6 +105,24 @@ def _regions(value: str) -> tuple[str, ...] | None:
     return None if value == "*" else tuple(value.split(","))
 
 
+# Public numbers: an alert's id is the number moderators and people read ("alert #3",
+# "/despejado 3"), taken from its own sequence, so the first alert of an install is #1 and the
+# next is #2. Follow-ups, digests and notices are rows of the same table (the outbox points at
+# them) but take ids from an internal range, so they never use up a number. Both sequences
+# live in `sequences` (migration 4): a number is never handed out twice, even after the
+# retention purge deletes the newest alert.
+INTERNAL_IDS = 1_000_000_000
+
+
+async def _next_id(conn: aiosqlite.Connection, type_: str) -> int:
+    name = "alert" if type_ == "alert" else "internal"
+    async with conn.execute("UPDATE sequences SET value = value + 1 WHERE name = ?"
+                            " RETURNING value", (name,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None, "migration 4 creates both sequences"
+    return int(row[0])
+
+
 async def insert(conn: aiosqlite.Connection, *, type_: str, status: str, now: float,
                  expires: float, region: str | None = None, kind: str | None = None,
                  critical: bool = False, parent_id: int | None = None,
@@ -112,21 +130,22 @@ async def insert(conn: aiosqlite.Connection, *, type_: str, status: str, now: fl
                  created_by: str | None = None, observed: int | None = None,
                  progress_to_sealed: bytes | None = None,
                  window: tuple[int, int] | None = None) -> int:
-    """Adds an alert row (its note follows, sealed with its id); returns the id."""
-    cur = await conn.execute(
-        "INSERT INTO alerts (type, parent_id, report_id, region, kind, critical,"
+    """Adds an alert row (its note follows, sealed with its id); returns the id: for an
+    alert (`type_` 'alert') its public number, for anything else an internal id."""
+    alert_id = await _next_id(conn, type_)
+    await conn.execute(
+        "INSERT INTO alerts (id, type, parent_id, report_id, region, kind, critical,"
         " status, drill, observed, created, published, expires, created_by,"
         " progress_to_sealed, window_start, window_end)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (type_, parent_id, report_id, region, kind, int(critical), status,
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (alert_id, type_, parent_id, report_id, region, kind, int(critical), status,
          # Next to a report id, no finer than the report's own time (the hour).
          int(drill), observed, int(now) if report_id is None else coarse_hour(now),
          int(now) if status == "published" else None, int(expires), created_by,
          progress_to_sealed, window[0] if window else None, window[1] if window else None))
-    assert cur.lastrowid is not None
     if type_ == "alert":
-        await public_store.assign_code(conn, cur.lastrowid)   # "Código: 7Q3KM"
-    return cur.lastrowid
+        await public_store.assign_code(conn, alert_id)   # "Código: 7Q3KM"
+    return alert_id
 
 
 async def set_note_in(conn: aiosqlite.Connection, alert_id: int, sealed: bytes | None) -> None:

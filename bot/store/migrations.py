@@ -382,6 +382,52 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "alert numbers: alerts get their own public sequence; follow-ups, digests and notices "
+        "take internal ids",
+        (
+            """CREATE TABLE sequences (
+                name TEXT PRIMARY KEY,
+                value INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            # Existing alerts keep the numbers they went out under (people and moderators
+            # have them in their chats); the next alert comes after every existing row, so
+            # no number already shown in a chat is reused.
+            "INSERT INTO sequences (name, value) SELECT 'alert', COALESCE(MAX(id), 0)"
+            " FROM alerts",
+            # Kept equal to bot.store.alerts.INTERNAL_IDS.
+            "INSERT INTO sequences (name, value) SELECT 'internal',"
+            " MAX(COALESCE(MAX(id), 0), 1000000000) FROM alerts",
+        ),
+    )
+)
+
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "durable webhooks: the sealed inbound queue and the keyed hashes of handled update ids",
+        (
+            # Updates acknowledged before they were handled (never a report step: those are
+            # acknowledged after handling, see CONTRIBUTING). Sealed; deleted once handled.
+            # No person column and no time: nothing here outlives its handling.
+            """CREATE TABLE inbound (
+                id INTEGER PRIMARY KEY,
+                channel TEXT NOT NULL,
+                payload_sealed BLOB NOT NULL
+            )""",
+            # HMAC of channel and update id (a WhatsApp message id carries the phone number),
+            # kept until `expires` (rounded to the hour) to drop a platform's re-delivery.
+            """CREATE TABLE handled_updates (
+                key TEXT PRIMARY KEY,
+                expires INTEGER NOT NULL
+            ) WITHOUT ROWID""",
+            "CREATE INDEX handled_updates_expires ON handled_updates(expires)",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

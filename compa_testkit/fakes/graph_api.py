@@ -140,6 +140,10 @@ class FakeGraphAPI:
         self._server: WebServer | None = None
         self._http = httpx.AsyncClient(timeout=PATIENCE)
         self.changed = asyncio.Event()
+        # `hold()`: sends wait (and count in `held`) until `release()`, then are refused with a
+        # 500: Meta never accepted them (a test kills the bot meanwhile).
+        self.held = 0
+        self._gate: asyncio.Event | None = None
 
     # --- server -------------------------------------------------------------------------
 
@@ -179,6 +183,14 @@ class FakeGraphAPI:
         """The next `times` sends (to `recipient`, or anyone) fail with `code`."""
         self._injected.append(Injected(code, http_status, recipient, times))
 
+    def hold(self) -> None:
+        self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+            self._gate = None
+
     def to(self, recipient: str) -> list[Sent]:
         return [s for s in self.sent if s.to == recipient]
 
@@ -197,6 +209,12 @@ class FakeGraphAPI:
             return self._error(190, "Invalid OAuth access token.", 401)
         if request.path_params["phone_id"] != self.phone_id:
             return self._error(100, "Unsupported post request.")
+        if self._gate is not None:
+            gate = self._gate
+            self.held += 1
+            self.changed.set()
+            await gate.wait()
+            return self._error(2, "Service temporarily unavailable", 500)
         try:
             body = await request.json()
             recipient = self._check_message(body)

@@ -34,6 +34,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -44,6 +45,7 @@ from starlette.routing import Route
 from bot.channels.web import WebServer
 from compa_testkit.patience import PATIENCE
 
+DATA = Path(__file__).resolve().parent.parent / "data" / "telegram"
 TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
 BOT_USERNAME = "CompaTestBot"
@@ -55,6 +57,7 @@ STRING_FIELDS = {"text", "callback_query_id", "url", "secret_token", "file_id", 
                  "inline_message_id", "ip_address", "caption"}
 SEND_METHODS = {"sendMessage", "editMessageText", "sendPhoto"}
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 class ApiError(Exception):
@@ -156,6 +159,9 @@ class FakeTelegram:
         self.sent: dict[str, list[Sent]] = defaultdict(list)
         self.callback_answers: list[dict[str, Any]] = []
         self.left_chats: list[str] = []
+        # setMyCommands: (scope, language_code or "") → [(command, description)]; the scope
+        # is "default", "all_private_chats"… or "chat:<id>".
+        self.commands: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.blocked: set[str] = set()
         self.webhook: dict[str, Any] | None = None
         # (unix time, message) of the last failed webhook delivery, as getWebhookInfo says it.
@@ -339,12 +345,24 @@ class FakeTelegram:
                 "date": int(time.time()), "old_chat_member": {"status": old, "user": bot},
                 "new_chat_member": {"status": status, "user": bot}}
 
+    @staticmethod
+    def recorded(name: str) -> dict[str, Any]:
+        """A real Bot API update, as Telegram sent it (compa_testkit/data/telegram/NAME.json)."""
+        data: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+        return data
+
     def update(self, **payload: Any) -> dict[str, Any]:
         """Wraps one payload (message=…, callback_query=…) with a fresh update_id."""
         return {"update_id": next(self._update_ids), **payload}
 
     async def push(self, *updates: dict[str, Any]) -> None:
-        """Queues updates for getUpdates (one answer carries them all) and wakes a long poll."""
+        """Queues updates for getUpdates (one answer carries them all) and wakes a long poll.
+        A callback query's id becomes answerable, as Telegram makes it when it is pressed
+        (real recorded updates carry their own ids: compa_testkit/data/telegram)."""
+        for update in updates:
+            query = update.get("callback_query")
+            if isinstance(query, dict) and "id" in query:
+                self._open_queries.add(str(query["id"]))
         self._updates.extend(updates)
         await self._notify()
 
@@ -479,6 +497,47 @@ class FakeTelegram:
         per_chat.append(now)
 
     # -- methods ---------------------------------------------------------------------------
+
+    async def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        """Validated as Telegram does: 1-100 commands, names [a-z0-9_]{1,32}, descriptions
+        1-256 characters, a known scope, a two-letter language code or none."""
+        given = params.get("commands")
+        if not isinstance(given, list) or len(given) > 100:
+            raise ApiError(400, "Bad Request: commands must be a list of at most 100")
+        menu = []
+        for item in given:
+            name = item.get("command", "") if isinstance(item, dict) else ""
+            text = item.get("description", "") if isinstance(item, dict) else ""
+            if not _COMMAND.match(str(name)) or not 1 <= len(str(text)) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            menu.append((str(name), str(text)))
+        self.commands[(self._scope(params.get("scope")), self._language(params))] = menu
+        return True
+
+    async def _m_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        menu = self.commands.get((self._scope(params.get("scope")), self._language(params)), [])
+        return [{"command": c, "description": d} for c, d in menu]
+
+    @staticmethod
+    def _scope(scope: Any) -> str:
+        if scope is None:
+            return "default"
+        kinds = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators",
+                 "chat", "chat_administrators", "chat_member"}
+        if not isinstance(scope, dict) or scope.get("type") not in kinds:
+            raise ApiError(400, "Bad Request: unsupported scope")
+        if scope["type"].startswith("chat"):
+            if not isinstance(scope.get("chat_id"), int | str):
+                raise ApiError(400, "Bad Request: chat_id is required")
+            return f"{scope['type']}:{scope['chat_id']}"
+        return str(scope["type"])
+
+    @staticmethod
+    def _language(params: dict[str, Any]) -> str:
+        code = params.get("language_code") or ""
+        if code and not re.fullmatch(r"[a-z]{2}", str(code)):
+            raise ApiError(400, "Bad Request: language_code must be two letters")
+        return str(code)
 
     async def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"id": BOT_ID, "is_bot": True, "first_name": "Compa", "username": BOT_USERNAME,
