@@ -62,6 +62,16 @@ class Runner:
         self.dispatcher: DeliveryDispatcher | None = None
         self.scheduler: Scheduler | None = None
         self.metrics: WebServer | None = None
+        # Set by SIGINT/SIGTERM. The handlers go in before anything starts: a signal that
+        # arrives while channels, the dispatcher or the scheduler are still starting (sends
+        # already in flight) must stop the process gracefully, not kill it.
+        self.stopping = asyncio.Event()
+
+    def handle_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stopping.set)
 
     async def start(self) -> None:
         cfg = self.app.config
@@ -117,11 +127,8 @@ class Runner:
 
     async def serve(self) -> None:
         """Runs until the console ends (when it is the only channel) or a stop signal."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        stop = self.stopping
+        self.handle_signals()
         others = [ch for ch in self.channels if ch is not self.console]
         if self.console is not None:
             console_task = asyncio.create_task(self.console.run())
@@ -147,6 +154,7 @@ async def run(config: Config, options: RunOptions | None = None) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = await App.create(config, clock=options.clock)
     runner = Runner(app, options)
+    runner.handle_signals()
     try:
         await runner.start()
         await runner.serve()
