@@ -5,8 +5,9 @@ decision carries a MAC (`Privacy.row_mac`, a key of its own per purpose, derived
 file) over what it means:
 
 - `alerts.mac`: id, type, parent, report, region, kind, critical, drill, observed time,
-  expiry, the note in clear, the digest window, and who proposed it (`created_by`, a person
-  key). `alerts.confirm_mac`: the id, that `mac`, who confirmed it and when it went out.
+  expiry, the note in clear, the digest window, whether it is labelled unconfirmed, and who
+  proposed it (`created_by`, a person key). `alerts.confirm_mac`: the id, that `mac`, who
+  confirmed it and when it went out.
 - `notices.mac`: id, time, regions, both texts in clear, the proposer; `confirm_mac`: id,
   `mac`, the confirmer.
 - `verifications.mac`: incident, moderator (person key), decision, time.
@@ -78,9 +79,12 @@ def _note(privacy: Privacy, alert: Alert) -> str | None:
 
 
 def _alert_fields(alert: Alert, note: str) -> tuple[object, ...]:
-    return (alert.id, alert.type, alert.parent_id, alert.report_id, alert.region, alert.kind,
-            alert.critical, alert.drill, alert.observed, alert.expires, note,
-            alert.window_start, alert.window_end)
+    fields = (alert.id, alert.type, alert.parent_id, alert.report_id, alert.region, alert.kind,
+              alert.critical, alert.drill, alert.observed, alert.expires, note,
+              alert.window_start, alert.window_end)
+    # Issue 17: the "unconfirmed" label is covered too. Added only when set, so the MACs of
+    # every row written before the flag existed still hold.
+    return (*fields, "unconfirmed") if alert.unconfirmed else fields
 
 
 def alert_version(privacy: Privacy, alert: Alert, note: str) -> str:

@@ -120,6 +120,30 @@ class Publishing(AlertDeps):
             await self._sign(conn, alert_id, "")
             return alert_id
 
+    async def propose_unconfirmed(self, *, report_id: int, region: str, kind: str, actor: str,
+                                  progress_to: Address | None = None) -> Published:
+        """Nobody could go and look (issue 17): a proposed alert for the report, labelled
+        unconfirmed in every language. A second publisher confirms it like any other. A
+        report that already has an alert gets that one back, not a second."""
+        if kind not in ALERT_KINDS:
+            raise PublishError("Unknown alert kind. Use one of: {kinds}.",
+                               kinds=", ".join(ALERT_KINDS))
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            existing = await store.draft_for_report(conn, report_id)
+            if existing is not None:
+                found = await store.get_in(conn, existing)
+                assert found is not None
+                return Published(existing, AlertStatus(found.status), 0, self.version(found))
+            alert_id = await store.insert(
+                conn, type_=MessageType.ALERT, status=AlertStatus.AWAITING_CONFIRMATION,
+                now=now, expires=self._expires(now), region=region, kind=kind,
+                critical=kind in self.config.alerts.critical_kinds, report_id=report_id,
+                drill=self.config.alerts.drill, created_by=actor,
+                progress_to_sealed=self._progress(progress_to), unconfirmed=True)
+            alert = await self._sign(conn, alert_id, "")
+        return Published(alert_id, AlertStatus.AWAITING_CONFIRMATION, 0, self.version(alert))
+
     async def set_note(self, alert_id: int, note: str, actor: str) -> None:
         """Edits the note of an alert or update that has not gone out: the editor becomes its
         proposer (someone else must confirm the new words)."""

@@ -26,6 +26,8 @@ KIND_LABELS = {str(kind): label for kind, label in REPORT_KIND_LABELS.items()}
 KIND_LABELS[str(Kind.OTHER)] = N_("Immigration activity")
 ALERT_KINDS = tuple(str(kind) for kind in Kind)
 DRILL_PREFIX = "SIMULACRO / DRILL — "
+# Issue 17: published when no field verifier could go and look (two publishers agreed).
+UNCONFIRMED = N_("⚠️ UNCONFIRMED: no volunteer has seen this in person yet.")
 
 
 def kind_label(t: Translate, kind: str | None) -> str:
@@ -82,18 +84,24 @@ class Rendering(AlertDeps):
 
     def alert_body(self, t: Translate, alert: Alert, locale: str, now: float) -> str:
         observed = float(alert.observed or alert.published or alert.created)
-        return self.alert_text(t, locale, kind=alert.kind or "other", region=alert.region or "",
+        text = self.alert_text(t, locale, kind=alert.kind or "other", region=alert.region or "",
                                observed=observed, note=self.note(alert), number=alert.id,
-                               now=now) + code_line(t, alert.public_code,
-                                                    self.config.public.base_url)
+                               now=now, unconfirmed=alert.unconfirmed)
+        # The public pages list verified alerts only: an unconfirmed one has no code to check.
+        return text if alert.unconfirmed \
+            else text + code_line(t, alert.public_code, self.config.public.base_url)
 
     def alert_text(self, t: Translate, locale: str, *, kind: str, region: str,
-                   observed: float, note: str, number: int, now: float) -> str:
-        lines = [
+                   observed: float, note: str, number: int, now: float,
+                   unconfirmed: bool = False) -> str:
+        when = self._when(observed, now, locale)
+        lines = [t(UNCONFIRMED)] if unconfirmed else []
+        lines += [
             t("🚨 {kind} in {region}", kind=kind_label(t, kind),
               region=self.region_label(region, locale)),
-            t("Reported {when}. Verified by volunteers.",
-              when=self._when(observed, now, locale)),
+            t("Reported {when}. Not confirmed yet: be careful, and do not share it as certain.",
+              when=when) if unconfirmed
+            else t("Reported {when}. Verified by volunteers.", when=when),
         ]
         if note:
             lines.append(note)
@@ -119,6 +127,7 @@ class Rendering(AlertDeps):
                                                               self.tz), "HH:mm", locale=locale),
                      kind=kind_label(t, a.kind), region=self.region_label(a.region, locale),
                      status=status_word.get(a.status, a.status))
+            + (" ⚠️ " + t("unconfirmed") if a.unconfirmed else "")
             for a in alerts
         ]
         hotline = shown(self.config.resources.hotline, t)

@@ -92,7 +92,8 @@ class ReportService:
         # Alone in the write-ahead log (see Database.isolated_write and CONTRIBUTING, "Reports
         # that cannot be traced"): no frame before or after it belongs to a person.
         async with self.db.isolated_write() as conn:
-            incident = await store.open_incident_in(conn, draft.region, coarse_hour(now - window))
+            incident = await store.open_incident_in(conn, draft.region, kind,
+                                                    coarse_hour(now - window))
             report_id = await store.insert(
                 conn, region=draft.region, kind=kind, seen=seen, agents=agents,
                 vehicles=vehicles, status=status, received=coarse_hour(now), incident=incident)

@@ -84,8 +84,8 @@ def card_text(ctx: Context, locale: str, incident: Incident) -> str:
         lines.append("📷 " + t("A photo is attached (its metadata was removed)."))
     others = incident.reports[1:]
     if others:
-        lines.append("🔗 " + t("Similar reports in this region in the last hour: {count}",
-                               count=len(others)))
+        # Issue 17: reports of the same kind in the same county within the window.
+        lines.append("🔗 " + t("{n} independent reports", n=len(incident.reports)))
         lines.extend(_linked_line(t, r) for r in others[:LINKED_SHOWN])
     else:
         lines.append(t("No similar reports in this region in the last hour."))

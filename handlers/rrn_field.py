@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from alerts.models import Decision
+from alerts.publish import PublishError
 from alerts.rrn import render
 from alerts.rrn.service import Answer, Claim, FieldResult
 from alerts.verification import Outcome, decide
@@ -20,10 +21,11 @@ from bot.flow import Flow, Question
 from bot.i18n import N_
 from bot.messages import Button, Incoming, Menu, Reply
 from bot.router import Handler, Result, Router, button_arg
-from handlers.alerting import draft_for_verified_report
+from handlers.alerting import PUBLISHERS, draft_for_verified_report
 from handlers.cards import card_replies, room_notices
 from handlers.menu import main_menu, main_menu_reply
 from handlers.moderation import VERIFIERS
+from handlers.previews import alert_previews, person
 from handlers.report import outcome_text
 from handlers.rrn import ADMINS, FIELD
 
@@ -259,6 +261,29 @@ async def unstaffed_choice(ctx: Context, msg: Incoming) -> Result:
     await ctx.rrn.close(incident, "closed", ctx.now)
     return await decided(ctx, incident, Decision.UNVERIFIABLE,
                          ctx.t("No field verifier was available."))
+
+
+@router.button("rrnpub", access=PUBLISHERS)
+async def publish_unconfirmed(ctx: Context, msg: Incoming) -> Result:
+    """No field verifier: propose an alert labelled unconfirmed; another publisher confirms."""
+    number = _incident(ctx.arg)
+    if number is None:
+        return None
+    incident = await ctx.reports.incident(number)
+    dispatch = await ctx.rrn.dispatch(number)
+    if incident is None or not incident.status.is_open:
+        return [Reply(ctx.t("Report #{id} was already decided.", id=number))]
+    if dispatch is None or dispatch.status != "open":
+        return [Reply(ctx.t("This field check is no longer waiting."))]
+    head = incident.head
+    try:
+        out = await ctx.alerts.propose_unconfirmed(
+            report_id=incident.id, region=head.region, kind=str(head.kind),
+            actor=person(ctx, msg), progress_to=msg.address)
+    except PublishError as exc:
+        return [Reply(ctx.t(exc.msgid, **exc.kwargs))]
+    await ctx.record("rrn:unconfirmed", f"alert:{out.alert_id}")
+    return await alert_previews(ctx, out.alert_id, here=msg.address)
 
 
 @router.button("rrnadm", access=ADMINS)

@@ -350,12 +350,12 @@ async def test_similar_reports_in_a_region_become_one_incident(harness: Harness)
     mod1 = harness.person("mod1")
     first = await file_report(ana, region="buncombe", details="I-40 exit 44")
     harness.clock.advance(20 * 60)
-    second = await file_report(bob, region="buncombe", kind="agents", details="two vans")
+    second = await file_report(bob, region="buncombe", details="two vans")
     card = mod1.inbox[-1]
     assert card.text.startswith("🔗 Otro reporte sobre este incidente.")
     assert f"Reporte n.º {first}:" in card.text
-    assert "Reportes parecidos en esta región en la última hora: 1" in card.text
-    assert f"#{second} Agentes de ICE vistos" in card.text and "two vans" in card.text
+    assert "2 reportes independientes" in card.text
+    assert f"#{second} Retén" in card.text and "two vans" in card.text
     assert card.menu is not None and card.menu.buttons[0].id == f"mod:ok:{first}"
     other = await file_report(cruz, region="swain")
     assert f"Reporte n.º {other}:" in mod1.inbox[-1].text

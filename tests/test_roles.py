@@ -64,7 +64,8 @@ def test_every_route_outside_the_public_lists_declares_a_role() -> None:
               for route in next(r for r in ROUTERS if r.name == name).routes()
               if route.access is not None and route.access.role is not Role.FIELD}
     assert higher == {"cobertura": Role.ADMIN, "coverage": Role.ADMIN, "despacho": Role.ADMIN,
-                      "dispatch": Role.ADMIN, "rrnmod": Role.VERIFIER, "rrnadm": Role.ADMIN}
+                      "dispatch": Role.ADMIN, "rrnmod": Role.VERIFIER, "rrnadm": Role.ADMIN,
+                      "rrnpub": Role.PUBLISHER}
 
 
 def test_the_guard_would_see_a_command_without_a_role() -> None:

@@ -178,7 +178,7 @@ async def test_nobody_claims_backup_then_moderators_choose(tmp_path: Path) -> No
         bea = h.person("bea")
         await bea.start_in("es")
         h.clock.advance(5 * 60)
-        await file_report(bea, "buncombe", kind="agents")
+        await file_report(bea, "buncombe")      # same kind, same county: same incident
         assert "2 reportes independientes" in _pings(c1)[-1].text
         h.clock.advance(9 * 60)
         assert await _tick(h) == []
@@ -190,7 +190,8 @@ async def test_nobody_claims_backup_then_moderators_choose(tmp_path: Path) -> No
         sent = await _tick(h)
         assert {a.chat_id for a, _ in sent} == {"mod1", "mod2", "mod3"}
         assert "Sin verificador" in sent[0][1].text
-        assert _ids(sent[0][1]) == [f"rrnmod:wait:{report}", f"rrnmod:close:{report}"]
+        assert _ids(sent[0][1]) == [f"rrnmod:wait:{report}", f"rrnpub:{report}",
+                                    f"rrnmod:close:{report}"]
         # Field verifiers may not choose for the moderators.
         await c1.press(f"rrnmod:close:{report}")
         assert "solo para" in c1.text or "only for" in c1.text

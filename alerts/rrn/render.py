@@ -103,7 +103,9 @@ UNSTAFFED = N_("⚠️ No field verifier: nobody has taken report #{id} ({kind},
 
 
 def unstaffed_menu(t: Translate, incident: int) -> Menu:
+    """Keep waiting, publish as unconfirmed (publishers only, two of them), or close."""
     return Menu((Button(f"rrnmod:wait:{incident}", t("⏳ Keep waiting")),
+                 Button(f"rrnpub:{incident}", t("⚠️ Publish as unconfirmed")),
                  Button(f"rrnmod:close:{incident}", t("❔ Not verifiable"))))
 
 

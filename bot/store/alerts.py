@@ -21,7 +21,7 @@ _ALERT_COLUMNS = (
     "id, type, parent_id, report_id, region, kind, critical, note_sealed, status, drill,"
     " observed, created, published, expires, created_by, confirmed_by, progress_to_sealed,"
     " progress_message, progress_updated, window_start, window_end, mac, confirm_mac,"
-    " public_code")
+    " public_code, unconfirmed")
 # An alert may still be published or confirmed in these states.
 UNPUBLISHED = ("draft", "awaiting_confirmation")
 
@@ -54,6 +54,7 @@ class Alert:
     mac: str | None = None              # over what it says and who proposed it
     confirm_mac: str | None = None      # over `mac` and who confirmed it
     public_code: str | None = None      # "Código: 7Q3KM" (alerts only; bot/public/codes.py)
+    unconfirmed: bool = False           # published before anyone verified it (issue 17)
 
     def __repr__(self) -> str:
         return f"Alert(#{self.id}, {self.type}, {self.status})"
@@ -98,7 +99,7 @@ def _alert(r: aiosqlite.Row) -> Alert:
         progress_message=_blob(r[17]),
         progress_updated=None if r[18] is None else float(r[18]),
         window_start=_int(r[19]), window_end=_int(r[20]), mac=_str(r[21]),
-        confirm_mac=_str(r[22]), public_code=_str(r[23]))
+        confirm_mac=_str(r[22]), public_code=_str(r[23]), unconfirmed=bool(r[24]))
 
 
 def _regions(value: str) -> tuple[str, ...] | None:
@@ -129,20 +130,21 @@ async def insert(conn: aiosqlite.Connection, *, type_: str, status: str, now: fl
                  report_id: int | None = None, drill: bool = False,
                  created_by: str | None = None, observed: int | None = None,
                  progress_to_sealed: bytes | None = None,
-                 window: tuple[int, int] | None = None) -> int:
+                 window: tuple[int, int] | None = None, unconfirmed: bool = False) -> int:
     """Adds an alert row (its note follows, sealed with its id); returns the id: for an
     alert (`type_` 'alert') its public number, for anything else an internal id."""
     alert_id = await _next_id(conn, type_)
     await conn.execute(
         "INSERT INTO alerts (id, type, parent_id, report_id, region, kind, critical,"
         " status, drill, observed, created, published, expires, created_by,"
-        " progress_to_sealed, window_start, window_end)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " progress_to_sealed, window_start, window_end, unconfirmed)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (alert_id, type_, parent_id, report_id, region, kind, int(critical), status,
          # Next to a report id, no finer than the report's own time (the hour).
          int(drill), observed, int(now) if report_id is None else coarse_hour(now),
          int(now) if status == "published" else None, int(expires), created_by,
-         progress_to_sealed, window[0] if window else None, window[1] if window else None))
+         progress_to_sealed, window[0] if window else None, window[1] if window else None,
+         int(unconfirmed)))
     if type_ == "alert":
         await public_store.assign_code(conn, alert_id)   # "Código: 7Q3KM"
     return alert_id

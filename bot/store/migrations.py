@@ -428,6 +428,19 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    Migration(
+        MIGRATIONS[-1].version + 1,
+        "alerts published before a field verifier saw the report: the unconfirmed flag",
+        (
+            # Issue 17: when nobody could go and look, publishers may still warn people, under
+            # the two-person rule, with the alert clearly labelled as not confirmed. The flag
+            # is part of the row's MAC (alerts/integrity.py): it cannot be flipped without keys.
+            "ALTER TABLE alerts ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0",
+        ),
+    )
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -22,7 +22,8 @@ SHOWN = ("published", "cleared", "retracted", "expired")
 FOLLOW_UPS = ("update", "all_clear", "retraction")
 _COLUMNS = ("id, public_code, region, kind, observed, published, status, expires,"
             " note_sealed")
-_VISIBLE = (f"type = 'alert' AND drill = 0 AND published IS NOT NULL"
+# Verified alerts only: an alert published as unconfirmed (issue 17) is not listed.
+_VISIBLE = (f"type = 'alert' AND drill = 0 AND unconfirmed = 0 AND published IS NOT NULL"
             f" AND public_code IS NOT NULL AND status IN ({', '.join(repr(s) for s in SHOWN)})")
 
 

@@ -26,13 +26,16 @@ async def _all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] = ()
         return list(await cur.fetchall())
 
 
-async def open_incident_in(conn: aiosqlite.Connection, region: str, since: int) -> int | None:
-    """The newest open incident in `region` with a report received at or after `since`."""
+async def open_incident_in(conn: aiosqlite.Connection, region: str, kind: str, since: int
+                           ) -> int | None:
+    """The newest open incident of `kind` in `region` with a report received at or after
+    `since` (an incident's reports share its first report's kind and region)."""
     rows = await _all(
         conn,
-        "SELECT incident FROM reports WHERE region = ? AND status IN ('pending', 'held')"
+        "SELECT incident FROM reports WHERE region = ? AND kind = ?"
+        " AND status IN ('pending', 'held')"
         " GROUP BY incident HAVING MAX(received) >= ? ORDER BY incident DESC LIMIT 1",
-        (region, since),
+        (region, kind, since),
     )
     return int(rows[0][0]) if rows else None
 
