@@ -200,6 +200,15 @@ class Job:
     at_start: bool = False      # also run once when the scheduler starts
 
 
+def _awaited(run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    """A coroutine function around `run`: APScheduler awaits only coroutine *functions*; a
+    lambda returning a coroutine would be run in a thread and its coroutine never awaited."""
+    async def job() -> None:
+        await run()
+
+    return job
+
+
 class Scheduler:
     """APScheduler jobs with fixed ids, registered at start-up (replace_existing)."""
 
@@ -225,7 +234,7 @@ class Scheduler:
         add(self._drain, IntervalTrigger(seconds=30), id="drain-safety-net",
             replace_existing=True)
         for job in self.jobs:
-            add(job.run, job.trigger, id=job.id, replace_existing=True)
+            add(_awaited(job.run), job.trigger, id=job.id, replace_existing=True)
 
     async def start(self) -> None:
         self.register()
