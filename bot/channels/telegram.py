@@ -1,7 +1,9 @@
 """The Telegram channel (python-telegram-bot 22): long polling, or a webhook on our web server.
 
-PTB does the HTTP and update bookkeeping; one `TypeHandler` hands every update to
-`telegram_codec.classify`, and what comes out goes through `App.process` like any console line.
+PTB does the HTTP; long polling is ours (telegram_poll.py: a batch is confirmed only once
+handled), and handled update ids are kept durably as keyed hashes (durable.py). One
+`TypeHandler` hands every update to `telegram_codec.classify`, and what comes out goes through
+`App.process` like any console line.
 Callback queries are always answered, alongside processing (the spinner stops even if a
 handler fails); a menu reply to a press edits the pressed message in place (`Reply.replace`).
 Groups other than the moderators' room get one line and are left. `send` never raises for
@@ -137,7 +139,6 @@ class TelegramChannel:
         self.polling = polling
         self.webhook_path = urlsplit(config.webhook_url).path or DEFAULT_WEBHOOK_PATH
         self._secret = (webhook_secret or "").encode()
-        self._poll_timeout = poll_timeout
         base = config.api_base_url.rstrip("/")
         # Every call goes through aiohttp (bot/channels/telegram_http.py says why).
         builder = (ApplicationBuilder().token(token)

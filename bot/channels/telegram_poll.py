@@ -3,9 +3,9 @@
 PTB's Updater confirms a batch (the next getUpdates' `offset` goes past it) as soon as it has
 put the batch in its queue, and once more when it stops: a process killed meanwhile loses the
 updates it was handling. Here one batch is fetched (at most `limit`), handled side by side,
-and only then does the next getUpdates carry the offset past it. A kill
-leaves Telegram holding the batch; after the restart it comes again, and what had been handled
-before the kill is dropped by the durable dedup (`channels/durable.py`). Nothing is queued on
+and only then does the next getUpdates carry the offset past it. A kill leaves Telegram
+holding the batch; after the restart it comes again, and what had been handled before the
+kill is dropped by the durable dedup (`channels/durable.py`). Nothing is queued on
 our side, so no report step is ever written down to be handled later (CONTRIBUTING, "Webhooks,
 durably"). The cost: a batch's slowest update holds back the next batch (seconds at most,
 bounded by the request timeout); a deployment that needs more uses the webhook.
