@@ -1,7 +1,9 @@
 """The Telegram channel (python-telegram-bot 22): long polling, or a webhook on our web server.
 
-PTB does the HTTP and update bookkeeping; one `TypeHandler` hands every update to
-`telegram_codec.classify`, and what comes out goes through `App.process` like any console line.
+PTB does the HTTP; long polling is ours (telegram_poll.py: a batch is confirmed only once
+handled), and handled update ids are kept durably as keyed hashes (durable.py). One
+`TypeHandler` hands every update to `telegram_codec.classify`, and what comes out goes through
+`App.process` like any console line.
 Callback queries are always answered, alongside processing (the spinner stops even if a
 handler fails); a menu reply to a press edits the pressed message in place (`Reply.replace`).
 Groups other than the moderators' room get one line and are left. `send` never raises for
@@ -42,8 +44,10 @@ from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
 from bot.channels import telegram_commands, telegram_forum
 from bot.channels.base import TELEGRAM_LIMITS, Limits, MediaError, PlatformUnreachable
+from bot.channels.durable import DurableInbox
 from bot.channels.telegram_codec import ALLOWED_UPDATES, BotIdentity, Leave, classify, render
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_poll import Poller
 from bot.channels.web import read_body
 from bot.config import ConfigError, TelegramConfig, secret
 from bot.i18n import N_
@@ -135,7 +139,6 @@ class TelegramChannel:
         self.polling = polling
         self.webhook_path = urlsplit(config.webhook_url).path or DEFAULT_WEBHOOK_PATH
         self._secret = (webhook_secret or "").encode()
-        self._poll_timeout = poll_timeout
         base = config.api_base_url.rstrip("/")
         # Every call goes through aiohttp (bot/channels/telegram_http.py says why).
         builder = (ApplicationBuilder().token(token)
@@ -146,9 +149,15 @@ class TelegramChannel:
         if polling:
             self._requests.append(AiohttpRequest(connection_pool_size=1, timeout=timeout))
             builder = builder.get_updates_request(self._requests[1])
-        else:
-            builder = builder.updater(None)
-        self.application = builder.build()
+        # Our own long polling (telegram_poll.py): PTB's Updater confirms before handling.
+        self.application = builder.updater(None).build()
+        self._poller = Poller(self.bot, self._process_batch,
+                              timeout=poll_timeout, allowed=list(ALLOWED_UPDATES),
+                              read_timeout=timeout, limit=CONCURRENT_UPDATES,
+                              sleep=self._pause) if polling else None
+        # Handled update ids, as keyed hashes with an expiry: a re-delivery after a restart
+        # (the webhook's, or a batch polling had not confirmed) is dropped.
+        self._durable = DurableInbox(app.db, app.privacy, app.clock, self.name)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         # Flood-control pauses go through here, so tests can watch them instead of waiting.
@@ -208,11 +217,10 @@ class TelegramChannel:
             self._me = BotIdentity(self.bot.id, self.bot.username)
             await telegram_commands.register(self.bot, self.app.config, self.app.i18n)
             await self.application.start()
-            if self.polling:
-                assert self.application.updater is not None
-                # Bootstrapping deletes any webhook first: `compa run --polling` undoes one.
-                await self.application.updater.start_polling(
-                    timeout=self._poll_timeout, allowed_updates=list(ALLOWED_UPDATES))
+            if self._poller is not None:
+                # Any webhook goes first: `compa run --polling` undoes one.
+                await self.bot.delete_webhook()
+                self._poller.start()
             else:
                 self._accepting = True
                 await self.bot.set_webhook(self.config.webhook_url,
@@ -231,8 +239,8 @@ class TelegramChannel:
     async def stop(self) -> None:
         self._accepting = False
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self._poller is not None:
+            await self._poller.stop()
         if app.running:
             await app.stop()
         if self._initialized:
@@ -266,12 +274,35 @@ class TelegramChannel:
             return Response(status_code=400)
         # Answered once handled, not once queued: a process killed meanwhile leaves Telegram
         # to deliver the update again instead of losing it (the answer is at least once).
-        await self.application.process_update(update)
+        if not await self._handled_before(update):
+            await self.application.process_update(update)
         return Response(status_code=200)
+
+    async def _process_batch(self, updates: list[Update]) -> None:
+        """One getUpdates answer: what was not handled before a restart, side by side."""
+        fresh = [update for update in updates if not await self._handled_before(update)]
+        # Started in order with no await between: App.handle takes each person's lock at once.
+        await asyncio.gather(*(self.application.process_update(u) for u in fresh),
+                             return_exceptions=True)
+
+    async def _handled_before(self, update: Update) -> bool:
+        """Handled before a restart (the update id, a counter of the bot's with no chat in
+        it, is looked up as a keyed hash)."""
+        return await self._durable.seen(str(update.update_id))
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not self._seen.add(update.update_id):
             return  # Telegram redelivers when an answer was slow; handle each update once
+        # Checked durably by the caller (`_handled_before`): no await here before processing.
+        key = str(update.update_id)
+        try:
+            await self._handle(update)
+        except Exception:
+            await self._durable.done(key, None)  # logged; it would fail the same way again
+            raise
+        await self._durable.done(key, None)
+
+    async def _handle(self, update: Update) -> None:
         assert self._me is not None
         event = classify(update, self._me, self.config.moderators_chat_id,
                          forum=self.app.config.desk.telegram_forum_chat_id)
@@ -289,6 +320,9 @@ class TelegramChannel:
         finally:
             if answering is not None:
                 await answering
+
+    async def _pause(self, seconds: float) -> None:
+        await self.sleep(seconds)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
