@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -182,13 +183,17 @@ async def propose_and_confirm(platform: Platform, region: str, kind: str = "rete
     def has_confirm(message: dict[str, Any]) -> bool:
         return any(d.startswith("pub:ok:") for d in _buttons(message))
 
-    waiting = platform.next_tg_message(PUBLISHER_B, has_confirm, within)
+    # Tasks, so each waiter is registered before the update goes in: the webhook answers only
+    # once the update is handled, and the preview reaches B before that answer.
+    waiting = asyncio.ensure_future(platform.next_tg_message(PUBLISHER_B, has_confirm, within))
+    await asyncio.sleep(0)
     await platform.post_telegram(platform.tg_message(PUBLISHER_A, f"/alerta {region} {kind}"))
     preview = await waiting
     data = next(d for d in _buttons(preview) if d.startswith("pub:ok:"))
     alert_id = int(data.split(":")[2])
-    done = platform.next_tg_message(PUBLISHER_B, lambda m: f"#{alert_id}" in m.get("text", ""),
-                                    within)
+    done = asyncio.ensure_future(platform.next_tg_message(
+        PUBLISHER_B, lambda m: f"#{alert_id}" in m.get("text", ""), within))
+    await asyncio.sleep(0)
     confirmed_at = time.monotonic()
     await platform.post_telegram(platform.tg_callback(PUBLISHER_B, preview, data))
     answer = await done
