@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ import httpx
 
 from bench import _raid_kit as kit
 from bench._kit import ROOT, BenchError, Figure, child, compa_command, percentile
+from compa_testkit.process import free_port
 
 TIME_LIMIT = 590.0
 # RAIDNIGHT_SUBSCRIBERS and RAIDNIGHT_SCALE (a factor on every duration) only for trying
@@ -130,19 +130,12 @@ async def _first_chunk(app: Any) -> float:
     return elapsed
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _load() -> float:
     return os.getloadavg()[0]
 
 
 async def _seed(folder: Path) -> dict[str, int]:
-    config = kit.raid_config(folder, "http://127.0.0.1:9", _free_port(), 30, WA_RATE)
+    config = kit.raid_config(folder, "http://127.0.0.1:9", free_port(), 30, WA_RATE)
     return await kit.seed(config, SUBSCRIBERS)
 
 
@@ -219,7 +212,7 @@ def _say(text: str) -> None:
 async def one_run(name: str, tg_rate: int, seeded: Path, tmp: Path) -> dict[str, Any]:
     folder = tmp / name
     shutil.copytree(seeded / "data", folder / "data")
-    web_port = _free_port()
+    web_port = free_port()
     web = f"http://127.0.0.1:{web_port}"
     with (folder / "platform.log").open("wb") as log:
         platform = await asyncio.create_subprocess_exec(

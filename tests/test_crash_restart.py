@@ -28,7 +28,7 @@ import signal
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from bot.app import DB_FILE, App
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
 from compa_testkit.harness import make_config
 from compa_testkit.patience import PATIENCE
+from compa_testkit.process import poll_until
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
 
 pytestmark = pytest.mark.heavy  # `compa run` subprocesses killed mid fan-out
@@ -91,18 +92,6 @@ def sent_pids(db_path: Path, alert_id: int) -> set[str]:
         rows = conn.execute("SELECT pid FROM deliveries WHERE alert_id = ? AND status = 'sent'",
                             (alert_id,)).fetchall()
     return {str(r[0]) for r in rows}
-
-
-async def poll_until(check: Callable[[], bool], within: float = PATIENCE) -> None:
-    """Polls the database (another process writes it: no event can tell us) until `check()`
-    holds, at most `within` seconds."""
-    async def poll() -> None:
-        while True:
-            if await asyncio.to_thread(check):
-                return
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(poll(), within)
 
 
 @dataclass

@@ -26,8 +26,9 @@ from bot.messages import Address
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
 from compa_testkit.harness import make_config
 from compa_testkit.patience import PATIENCE
+from compa_testkit.process import poll_until
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
-from tests.test_crash_restart import Compa, poll_until
+from tests.test_crash_restart import Compa
 
 pytestmark = pytest.mark.heavy  # `compa run` subprocesses stopped and killed
 

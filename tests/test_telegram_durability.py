@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,32 +27,13 @@ import pytest
 from bot.app import DB_FILE
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
 from compa_testkit.patience import PATIENCE
+from compa_testkit.process import free_port, poll_until
 from compa_testkit.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, TgPerson
 
 pytestmark = pytest.mark.heavy  # `compa run` subprocesses, killed
 
 HOOK = "/telegram/hook"
 CHAT = 5550177
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def until(check: Callable[[], bool], what: str) -> None:
-    """Polls (the bot is another process: no event can tell us) until `check()` holds."""
-    async def poll() -> None:
-        while True:
-            if await asyncio.to_thread(check):
-                return
-            await asyncio.sleep(0.02)
-
-    try:
-        await asyncio.wait_for(poll(), PATIENCE)
-    except TimeoutError:
-        raise AssertionError(f"never happened: {what}") from None
 
 
 @dataclass
@@ -77,7 +57,7 @@ class Compa:
         self.runs.append(proc)
         ready = (lambda: "getUpdates" in fake.methods()[calls:]) if self.polling \
             else (lambda: "setWebhook" in fake.methods()[calls:])
-        await until(lambda: ready() or proc.returncode is not None, "compa started")
+        await poll_until(lambda: ready() or proc.returncode is not None, "compa started")
         assert proc.returncode is None, self.log.read_text()
         return proc
 
@@ -214,7 +194,7 @@ async def test_polling_answers_after_a_kill_the_update_it_was_handling(
     fake.on_call = hold
     first = await compa.start(fake)
     await fake.push(fake.update(message=ana.message("/start")))
-    await until(lambda: hold.held == 1, "the bot answering (held by the fake)")
+    await poll_until(lambda: hold.held == 1, "the bot answering (held by the fake)")
     await Compa.kill(first)                         # mid-handling: no answer went out
     hold.refuse = True
     hold.gate.set()
@@ -227,5 +207,5 @@ async def test_polling_answers_after_a_kill_the_update_it_was_handling(
     await fake.push(later)
     await fake.wait_sent(CHAT, 2)
     assert len(ana.sent) == 2                       # the first one was not answered twice
-    await until(lambda: len(compa.handled_keys()) == 2, "both updates recorded")
+    await poll_until(lambda: len(compa.handled_keys()) == 2, "both updates recorded")
     only_hashes(compa, [later["update_id"] - 1, later["update_id"]])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from bot.config import ConfigError
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
 from compa_testkit.harness import make_config
 from compa_testkit.patience import PATIENCE
+from compa_testkit.process import free_port
 from compa_testkit.telegram_kit import running
 
 
@@ -43,12 +43,6 @@ async def test_an_api_that_comes_back_is_waited_for(
     warnings = [r.getMessage() for r in caplog.records if "cannot reach" in r.getMessage()]
     assert len(warnings) == 4 and all("the network?" in w for w in warnings)
     assert not any("invalid configuration" in r.getMessage() for r in caplog.records)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def run_compa(tmp_path: Path, api: str, token: str, patience: int) -> tuple[int, str]:

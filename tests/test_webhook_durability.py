@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,32 +27,13 @@ from bot.app import DB_FILE
 from bot.clock import FakeClock
 from compa_testkit.fakes.graph_api import FakeGraphAPI, FakePerson
 from compa_testkit.patience import PATIENCE
+from compa_testkit.process import free_port, poll_until
 from tests.whatsapp_support import APP_SECRET, TOKEN, VERIFY_TOKEN
 
 pytestmark = pytest.mark.heavy  # `compa run` subprocesses, killed
 
 WA_ID = "16505551234"
 CANARY = "canary-durable-5e1f"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def until(check: Callable[[], bool], what: str) -> None:
-    """Polls (the bot is another process: no event can tell us) until `check()` holds."""
-    async def poll() -> None:
-        while True:
-            if await asyncio.to_thread(check):
-                return
-            await asyncio.sleep(0.02)
-
-    try:
-        await asyncio.wait_for(poll(), PATIENCE)
-    except TimeoutError:
-        raise AssertionError(f"never happened: {what}") from None
 
 
 @dataclass
@@ -178,15 +158,15 @@ async def test_an_acknowledged_message_is_answered_after_a_kill(compa: Compa,
     fake.hold()
     answer = await fake.post_json(text_message(person, f"hola {CANARY}"))
     assert answer.status_code == 200          # acknowledged: it is in the queue, sealed
-    await until(lambda: fake.held == 1, "the bot answering (held by the fake)")
+    await poll_until(lambda: fake.held == 1, "the bot answering (held by the fake)")
     assert compa.queued() == 1
     no_clear_traces(compa)
     await compa.kill(first)                   # the answer was never accepted by Meta
     fake.release()
     assert person.inbox == []
     await compa.start()
-    await until(lambda: len(person.inbox) >= 1, "the answer after the restart")
-    await until(lambda: compa.queued() == 0, "the queue emptied")
+    await poll_until(lambda: len(person.inbox) >= 1, "the answer after the restart")
+    await poll_until(lambda: compa.queued() == 0, "the queue emptied")
     assert compa.remembered() == 1
     assert len(person.inbox) == 1             # answered once, after the restart
     no_clear_traces(compa)
@@ -198,7 +178,7 @@ async def test_a_redelivery_after_a_kill_is_answered_once(compa: Compa,
     first = await compa.start()
     message = text_message(person, f"hola {CANARY}")
     assert (await fake.post_json(message)).status_code == 200
-    await until(lambda: len(person.inbox) == 1 and compa.remembered() == 1
+    await poll_until(lambda: len(person.inbox) == 1 and compa.remembered() == 1
                 and compa.queued() == 0, "the first answer, recorded")
     await compa.kill(first)
     await compa.start()
@@ -207,8 +187,8 @@ async def test_a_redelivery_after_a_kill_is_answered_once(compa: Compa,
     assert (await fake.post_json(text_message(person, "menu"))).status_code == 200
     # One person's updates are handled in order: once "menu" is answered, a repeated
     # "hola" would have been answered before it.
-    await until(lambda: len(person.inbox) >= 2, "the answer to the next message")
-    await until(lambda: compa.queued() == 0, "the queue emptied")
+    await poll_until(lambda: len(person.inbox) >= 2, "the answer to the next message")
+    await poll_until(lambda: compa.queued() == 0, "the queue emptied")
     assert len(person.inbox) == 2
     assert compa.remembered() == 2
 
@@ -220,7 +200,7 @@ async def test_a_possible_report_step_is_acknowledged_only_once_handled(
     fake.hold()
     message = text_message(person, "/reportar")
     posting = asyncio.ensure_future(fake.post_json(message))
-    await until(lambda: fake.held == 1, "the bot answering (held by the fake)")
+    await poll_until(lambda: fake.held == 1, "the bot answering (held by the fake)")
     assert not posting.done()                 # no 200 while it is not handled
     assert compa.queued() == 0                # and nothing about it waits in the database
     await compa.kill(first)
@@ -288,14 +268,14 @@ webhook_url = "http://127.0.0.1:{port}/telegram/webhook"
         compa = Compa(data_dir, config, tmp_path / "compa.log", env, port)
         try:
             first = await compa.start()
-            await until(lambda: fake.webhook is not None, "the webhook registered")
+            await poll_until(lambda: fake.webhook is not None, "the webhook registered")
             fake.on_call = hold
             update = fake.update(message=fake.message(5550001, "/start"))
             url = f"http://127.0.0.1:{port}/telegram/webhook"
             headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
             async with httpx.AsyncClient(timeout=PATIENCE) as client:
                 posting = asyncio.ensure_future(client.post(url, json=update, headers=headers))
-                await until(lambda: bool(held), "the bot answering (held by the fake)")
+                await poll_until(lambda: bool(held), "the bot answering (held by the fake)")
                 assert not posting.done()          # no 200 while it is not handled
                 await compa.kill(first)
                 gate.set()
@@ -304,7 +284,7 @@ webhook_url = "http://127.0.0.1:{port}/telegram/webhook"
                 assert fake.sent["5550001"] == []
                 fake.webhook = None
                 await compa.start()
-                await until(lambda: fake.webhook is not None, "the webhook registered again")
+                await poll_until(lambda: fake.webhook is not None, "the webhook registered again")
                 answer = await client.post(url, json=update, headers=headers)
                 assert answer.status_code == 200
                 assert len(fake.sent["5550001"]) >= 1   # answered before the 200
