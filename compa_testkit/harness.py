@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -149,6 +150,15 @@ REAL_RESOURCES: dict[str, Any] = {
     "hotline": "(828) 012-3400", "crisis_line": "(828) 012-3401", "legal_aid": "(828) 012-3402",
     "hotline_hours": {"es": "todos los días, 24 horas", "en": "every day, 24 hours"},
 }
+# The same, as the [resources] table of a config file (for `compa run` in a subprocess).
+REAL_RESOURCES_TOML = "\n".join([
+    "[resources]",
+    *(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in REAL_RESOURCES.items()
+      if isinstance(value, str)),
+    "hotline_hours = { " + ", ".join(
+        f"{locale} = {json.dumps(hours, ensure_ascii=False)}"
+        for locale, hours in REAL_RESOURCES["hotline_hours"].items()) + " }",
+])
 
 
 def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ import pytest
 
 from bot.app import DB_FILE, App
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
-from compa_testkit.harness import make_config
+from compa_testkit.harness import REAL_RESOURCES_TOML, make_config
 from compa_testkit.patience import PATIENCE
 from compa_testkit.process import poll_until
 from tests.fanout_support import REGION, chat_ids, seed_subscribers
@@ -134,11 +134,7 @@ async def compa(tmp_path: Path, fake: FakeTelegram, seeded: Seeded) -> AsyncIter
 data_dir = "{data_dir}"
 log_level = "WARNING"
 
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 
 [channels.console]
 enabled = false

@@ -31,6 +31,7 @@ from bot.channels.identity import person_key
 from bot.messages import Address
 from bot.privacy import Privacy, load_keys
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram, Sent
+from compa_testkit.harness import REAL_RESOURCES_TOML
 from compa_testkit.patience import PATIENCE
 from compa_testkit.telegram_kit import TgPerson
 from tests import forensics
@@ -122,11 +123,7 @@ max_per_person_per_hour = 100
 flood_reports_per_hour = 100000
 
 # Public channels refuse example resources (bot/placeholders.py); 012 is no NANP exchange.
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 """)
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "PTB_TIMEDELTA": "1", "PYTHONUTF8": "1"}
     for name in ("COMPA_CONFIG", "COMPA_DATA_DIR", "COMPA_PEPPER", "COMPA_SEAL_KEY"):

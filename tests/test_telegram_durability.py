@@ -26,6 +26,7 @@ import pytest
 
 from bot.app import DB_FILE
 from compa_testkit.fakes.telegram_api import TOKEN, ApiError, FakeTelegram
+from compa_testkit.harness import REAL_RESOURCES_TOML
 from compa_testkit.patience import PATIENCE
 from compa_testkit.process import free_port, poll_until
 from compa_testkit.telegram_kit import WEBHOOK_SECRET, WEBHOOK_URL, TgPerson
@@ -90,11 +91,7 @@ def make_compa(tmp_path: Path, fake: FakeTelegram, *, polling: bool) -> Compa:
 data_dir = "{data_dir}"
 log_level = "WARNING"
 
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 
 [web]
 host = "127.0.0.1"

@@ -14,7 +14,7 @@ import pytest
 from bot.channels.telegram import TelegramChannel
 from bot.config import ConfigError
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram
-from compa_testkit.harness import make_config
+from compa_testkit.harness import REAL_RESOURCES_TOML, make_config
 from compa_testkit.patience import PATIENCE
 from compa_testkit.process import free_port
 from compa_testkit.telegram_kit import running
@@ -51,11 +51,7 @@ async def run_compa(tmp_path: Path, api: str, token: str, patience: int) -> tupl
 [bot]
 data_dir = "{tmp_path / 'data'}"
 
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 
 [channels.console]
 enabled = false

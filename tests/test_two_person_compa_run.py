@@ -16,7 +16,7 @@ import pytest
 
 from bot.app import App
 from compa_testkit.fakes.telegram_api import TOKEN, FakeTelegram, Sent
-from compa_testkit.harness import make_config
+from compa_testkit.harness import REAL_RESOURCES_TOML, make_config
 from compa_testkit.patience import PATIENCE
 from tests.fanout_support import REGION, seed_subscribers
 
@@ -32,11 +32,7 @@ def config_text(data_dir: Path, url: str) -> str:
 data_dir = "{data_dir}"
 log_level = "WARNING"
 
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 
 [channels.console]
 enabled = false

@@ -26,6 +26,7 @@ import pytest
 from bot.app import DB_FILE
 from bot.clock import FakeClock
 from compa_testkit.fakes.graph_api import FakeGraphAPI, FakePerson
+from compa_testkit.harness import REAL_RESOURCES_TOML
 from compa_testkit.patience import PATIENCE
 from compa_testkit.process import free_port, poll_until
 from tests.whatsapp_support import APP_SECRET, TOKEN, VERIFY_TOKEN
@@ -105,11 +106,7 @@ async def compa(tmp_path: Path, fake: FakeGraphAPI) -> AsyncIterator[Compa]:
 data_dir = "{data_dir}"
 log_level = "WARNING"
 
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 
 [web]
 host = "127.0.0.1"
@@ -242,11 +239,7 @@ async def test_a_telegram_webhook_is_answered_only_once_handled(tmp_path: Path) 
 data_dir = "{data_dir}"
 log_level = "WARNING"
 
-[resources]
-hotline = "(828) 012-3400"
-crisis_line = "(828) 012-3401"
-legal_aid = "(828) 012-3402"
-hotline_hours = {{ es = "todos los días, 24 horas", en = "every day, 24 hours" }}
+{REAL_RESOURCES_TOML}
 
 [web]
 host = "127.0.0.1"
